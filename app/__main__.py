@@ -1,0 +1,123 @@
+"""Command line: serve the API (default), print a token, or run one GDPR sweep."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import multiprocessing
+import secrets
+import sys
+from typing import Any
+
+from aiohttp import web
+
+from app.auth import PERMISSIONS, issue_token
+from app.domain.instants import utc_now
+from app.factory import create_app, make_store
+from app.settings import Settings, SettingsError, load_settings
+from app.store.base import StoreUnavailable
+from app.sweep import sweep_once
+
+log = logging.getLogger("app")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m app", description="Order Records service.")
+    parser.add_argument("--host", help="listen address (server.host)")
+    parser.add_argument("--port", type=int, help="listen port (server.port)")
+    parser.add_argument("--workers", type=int, help="worker processes sharing the port (server.workers)")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("serve", help="serve the API (the default)")
+    token = commands.add_parser("token", help="print a bearer token signed with the configured jwt.secret")
+    token.add_argument("--permissions", default=",".join(PERMISSIONS),
+                       help="comma-separated permissions (default: %(default)s)")
+    token.add_argument("--ttl", type=int, default=3600, help="seconds until the token expires (default 3600)")
+    token.add_argument("--subject", default="cli", help="the token's sub claim")
+    commands.add_parser("gdpr-sweep", help="anonymize and delete what is due once, print the counts, exit")
+    return parser.parse_args(argv)
+
+
+def cli_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    given = {"server.host": args.host, "server.port": args.port, "server.workers": args.workers}
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def with_dev_secret(settings: Settings) -> tuple[Settings, str | None]:
+    """The embedded store with no key configured gets an ephemeral secret and a ready dev token."""
+    if settings.jwt.configured or settings.uses_mongodb:
+        return settings, None
+    secret = secrets.token_urlsafe(32)
+    return settings.replace({"jwt.secret": secret}), issue_token(secret, PERMISSIONS, 12 * 3600)
+
+
+def serve_worker(settings: Settings, index: int) -> None:
+    logging.basicConfig(level=settings.server.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app(settings, sweep=index == 0)  # one sweeper is enough; more would only repeat the work
+    web.run_app(app, host=settings.server.host, port=settings.server.port,
+                reuse_port=settings.server.workers > 1, print=None, access_log=None)
+
+
+def serve(settings: Settings) -> int:
+    settings, dev_token = with_dev_secret(settings)
+    if not settings.jwt.configured:
+        raise SettingsError("a MongoDB deployment needs a token key: set ORDER_RECORDS_JWT_SECRET, "
+                            "ORDER_RECORDS_JWT_PUBLIC_KEY or ORDER_RECORDS_JWT_JWKS_URL")
+    store = "MongoDB" if settings.uses_mongodb else f"SQLite at {settings.sqlite.path}"
+    print(f"Order Records on http://{settings.server.host}:{settings.server.port} "
+          f"({store}, {settings.server.workers} worker(s))", flush=True)
+    if dev_token:
+        print("No token key configured: using an ephemeral secret for this run. Dev token (12 h, read+write):\n"
+              f"  export TOKEN={dev_token}", flush=True)
+    if settings.server.workers == 1:
+        serve_worker(settings, 0)
+        return 0
+    workers = [multiprocessing.Process(target=serve_worker, args=(settings, i), name=f"worker-{i}")
+               for i in range(settings.server.workers)]
+    for w in workers:
+        w.start()
+    try:
+        for w in workers:
+            w.join()
+    except KeyboardInterrupt:
+        for w in workers:
+            w.terminate()
+    return max((w.exitcode or 0) for w in workers)
+
+
+async def run_sweep(settings: Settings) -> int:
+    store = make_store(settings)
+    await store.open()
+    try:
+        result = await sweep_once(store, utc_now, settings.gdpr)
+    finally:
+        await store.close()
+    print(f"anonymized {result.anonymized}, deleted {result.deleted}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        settings = load_settings(overrides=cli_overrides(args))
+        if args.command == "token":
+            if not settings.jwt.secret:
+                raise SettingsError("`token` signs with jwt.secret: set ORDER_RECORDS_JWT_SECRET")
+            print(issue_token(settings.jwt.secret, [p.strip() for p in args.permissions.split(",") if p.strip()],
+                              args.ttl, subject=args.subject, issuer=settings.jwt.issuer,
+                              audience=settings.jwt.audience))
+            return 0
+        if args.command == "gdpr-sweep":
+            return asyncio.run(run_sweep(settings))
+        return serve(settings)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except StoreUnavailable as exc:
+        print(f"error: the database is not reachable: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

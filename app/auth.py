@@ -1,0 +1,109 @@
+"""Bearer-token checks (PyJWT) and the permission each route needs."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import jwt
+from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+from app.errors import Handler, Problem
+from app.settings import JwtSettings
+
+READ = "ORDER_RECORD_READ"
+WRITE = "ORDER_RECORD_WRITE"
+PERMISSIONS = (READ, WRITE)
+CHALLENGE = 'Bearer realm="order-records"'
+
+
+def unauthorized(detail: str) -> Problem:
+    return Problem(401, "Unauthorized", detail, headers={"WWW-Authenticate": CHALLENGE})
+
+
+def issue_token(secret: str, permissions: Iterable[str], ttl_seconds: int = 3600, *, subject: str = "dev",
+                issuer: str = "", audience: str = "") -> str:
+    """An HS256 token with the given permissions: for development, tests and scripts."""
+    now = int(time.time())
+    claims: dict[str, Any] = {"sub": subject, "iat": now, "exp": now + ttl_seconds, "permissions": list(permissions)}
+    if issuer:
+        claims["iss"] = issuer
+    if audience:
+        claims["aud"] = audience
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+class Authenticator:
+    """Verifies tokens against exactly one configured key: a secret, a PEM public key or a JWKS URL."""
+
+    def __init__(self, settings: JwtSettings) -> None:
+        self.settings = settings
+        self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True, lifespan=300) if settings.jwks_url else None
+        if settings.secret:
+            self._key: Any = settings.secret
+            self._algorithms = ["HS256"]
+        elif settings.public_key:
+            self._key = load_pem_public_key(settings.public_key.encode())
+            self._algorithms = ["ES256"] if isinstance(self._key, ec.EllipticCurvePublicKey) else ["RS256"]
+        else:
+            self._key, self._algorithms = None, ["RS256", "ES256"]
+
+    async def _signing_key(self, token: str) -> Any:
+        if self._jwks is None:
+            return self._key
+        try:
+            found = await asyncio.get_running_loop().run_in_executor(
+                None, self._jwks.get_signing_key_from_jwt, token)
+        except jwt.PyJWKClientConnectionError:
+            raise Problem(503, "Service Unavailable", "The token signing keys cannot be fetched; retry later.",
+                          headers={"Retry-After": "5"}) from None
+        return found.key
+
+    async def permissions(self, header: str | None) -> frozenset[str]:
+        if not header:
+            raise unauthorized("An Authorization: Bearer <token> header is required.")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise unauthorized("The Authorization header must be 'Bearer <token>'.")
+        token = token.strip()
+        try:
+            claims = jwt.decode(
+                token, await self._signing_key(token), algorithms=self._algorithms,
+                issuer=self.settings.issuer or None, audience=self.settings.audience or None,
+                options={"require": ["exp"], "verify_aud": bool(self.settings.audience)},
+            )
+        except jwt.ExpiredSignatureError:
+            raise unauthorized("The token has expired.") from None
+        except jwt.PyJWTError as exc:
+            raise unauthorized(f"The token is not valid: {type(exc).__name__}.") from None
+        granted = claims.get("permissions")
+        perms = set(granted) if isinstance(granted, list) else set()
+        scope = claims.get("scope")
+        if isinstance(scope, str):
+            perms.update(scope.split())
+        return frozenset(p for p in perms if isinstance(p, str))
+
+
+AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
+
+
+def requires(permission: str) -> Any:
+    """Route decorator: a valid bearer token carrying `permission`, else 401/403."""
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def checked(request: web.Request) -> web.StreamResponse:
+            granted = await request.app[AUTHENTICATOR].permissions(request.headers.get("Authorization"))
+            if permission not in granted:
+                raise Problem(403, "Forbidden", f"The token lacks the permission {permission}.")
+            return await handler(request)
+
+        checked.required_permission = permission  # type: ignore[attr-defined]
+        return checked
+
+    return decorate

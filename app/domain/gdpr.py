@@ -1,0 +1,37 @@
+"""GDPR lifecycle rules: cleanup and deletion dates, and what anonymization removes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from app.domain.instants import format_instant
+
+KEPT_ADDRESS_FIELDS = ("addressType", "country")
+REMOVED_CONSUMER_FIELDS = ("consumerId", "email")
+
+
+def lifecycle_dates(order_record_date: datetime, anonymize_after_days: int,
+                    delete_after_days: int) -> tuple[datetime, datetime]:
+    """(gdprCleanupDate, deletionDate), both counted from the record's own date, in UTC."""
+    base = order_record_date.astimezone(UTC)
+    return base + timedelta(days=anonymize_after_days), base + timedelta(days=delete_after_days)
+
+
+def anonymized_consumer(consumer: dict[str, Any]) -> dict[str, Any]:
+    """The consumer without personal data: only each address's country and addressType survive."""
+    kept = {k: v for k, v in consumer.items() if k not in REMOVED_CONSUMER_FIELDS and k != "addresses"}
+    if "addresses" in consumer:
+        kept["addresses"] = [{k: a[k] for k in KEPT_ADDRESS_FIELDS if k in a} for a in consumer["addresses"]]
+    return kept
+
+
+def anonymize(record: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A copy of the record with personal data removed, marked anonymized, version bumped."""
+    result = dict(record)
+    if "consumer" in result:
+        result["consumer"] = anonymized_consumer(result["consumer"])
+    result["anonymized"] = True
+    result["version"] = record["version"] + 1
+    result["lastModified"] = format_instant(now)
+    return result

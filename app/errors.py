@@ -1,0 +1,77 @@
+"""The one error shape (RFC 9457 problem+json) and the middleware that turns every failure into it."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from app.store.base import StoreUnavailable
+
+log = logging.getLogger("app.errors")
+PROBLEM_JSON = "application/problem+json"
+REQUEST_ID_HEADER = "X-Request-ID"
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class Problem(Exception):
+    """A failure with its HTTP status, told to the client as problem+json."""
+
+    def __init__(self, status: int, title: str, detail: str, *, kind: str = "about:blank",
+                 errors: list[dict[str, str]] | None = None, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.title, self.detail, self.kind = status, title, detail, kind
+        self.errors = errors
+        self.headers = dict(headers or {})
+
+
+def validation_problem(errors: list[dict[str, str]], detail: str = "The request is not valid.") -> Problem:
+    return Problem(400, "Bad Request", detail, kind="urn:order-records:problem:validation", errors=errors)
+
+
+def problem_response(problem: Problem, request_id: str) -> web.Response:
+    body: dict[str, Any] = {"type": problem.kind, "title": problem.title, "status": problem.status,
+                            "detail": problem.detail, "requestId": request_id}
+    if problem.errors is not None:
+        body["errors"] = problem.errors
+    return web.Response(body=orjson.dumps(body), status=problem.status, content_type=PROBLEM_JSON,
+                        headers={**problem.headers, REQUEST_ID_HEADER: request_id})
+
+
+def _from_http_exception(exc: web.HTTPException) -> Problem:
+    detail = {
+        404: "No such resource.",
+        405: f"Method not allowed; allowed: {', '.join(sorted(getattr(exc, 'allowed_methods', ())))}.",
+    }.get(exc.status) or exc.text or exc.reason
+    headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after", "www-authenticate")}
+    return Problem(exc.status, exc.reason, detail, headers=headers)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    request_id = given if _SAFE_REQUEST_ID.match(given) else uuid.uuid4().hex
+    try:
+        response = await handler(request)
+    except Problem as problem:
+        return problem_response(problem, request_id)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return problem_response(_from_http_exception(exc), request_id)
+    except StoreUnavailable as exc:
+        log.warning("database unavailable (request %s, %s %s): %s", request_id, request.method, request.path, exc)
+        return problem_response(Problem(503, "Service Unavailable", "The database is not reachable; retry later.",
+                                        headers={"Retry-After": "5"}), request_id)
+    except Exception:
+        log.exception("internal error (request %s, %s %s)", request_id, request.method, request.path)
+        return problem_response(Problem(500, "Internal Server Error",
+                                        f"An internal error occurred; quote request id {request_id}."), request_id)
+    response.headers.setdefault(REQUEST_ID_HEADER, request_id)
+    return response

@@ -1,0 +1,53 @@
+"""The app factory used by `python -m app`, the tests and the tools alike."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from app.auth import AUTHENTICATOR, Authenticator
+from app.domain.instants import utc_now
+from app.errors import error_middleware
+from app.handlers import add_routes
+from app.keys import BUILDER, CLOCK, SETTINGS, STORE, Clock
+from app.records import RecordBuilder
+from app.settings import Settings, SettingsError
+from app.store.base import Store
+from app.sweep import sweep_ctx
+
+
+def make_store(settings: Settings) -> Store:
+    if settings.uses_mongodb:
+        from app.store.mongo import MongoStore
+
+        return MongoStore.from_settings(settings.mongodb)
+    from app.store.sqlite import SqliteStore
+
+    return SqliteStore(settings.sqlite.path)
+
+
+async def store_ctx(app: web.Application) -> AsyncIterator[None]:
+    store = app[STORE]
+    await store.open()
+    yield
+    await store.close()
+
+
+def create_app(settings: Settings, *, store: Store | None = None, clock: Clock = utc_now,
+               sweep: bool = True) -> web.Application:
+    """An application over `store` (default: the one the settings name); `sweep=False` for tools and tests."""
+    if not settings.jwt.configured:
+        raise SettingsError("no token key configured: set ORDER_RECORDS_JWT_SECRET, ORDER_RECORDS_JWT_PUBLIC_KEY "
+                            "or ORDER_RECORDS_JWT_JWKS_URL")
+    app = web.Application(middlewares=[error_middleware], client_max_size=settings.server.max_body_bytes)
+    app[SETTINGS] = settings
+    app[STORE] = store if store is not None else make_store(settings)
+    app[CLOCK] = clock
+    app[BUILDER] = RecordBuilder(settings.gdpr)
+    app[AUTHENTICATOR] = Authenticator(settings.jwt)
+    app.cleanup_ctx.append(store_ctx)
+    if sweep:
+        app.cleanup_ctx.append(sweep_ctx)
+    add_routes(app)
+    return app

@@ -1,0 +1,268 @@
+"""Marshmallow schemas: the one definition of every input rule, also the source of the OpenAPI document."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+import isodate
+import pycountry
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
+
+from app.domain.money import INT64_MAX, INT64_MIN, is_currency, minor_unit
+
+MAX_LINE_ITEMS = 500
+MAX_ADDRESSES = 10
+MAX_PAYMENTS = 100
+MAX_PRICING_ENTRIES = 100
+MAX_BATCH = 25
+MAX_PAGE_SIZE = 500
+DEFAULT_PAGE_SIZE = 20
+MAX_JSON_DEPTH = 32
+PAYMENT_STATUSES = ("COMPLETED", "FAILED", "CANCELLED", "REFUNDED", "PARTIALLY_REFUNDED")
+COUNTRY_CODES = frozenset(c.alpha_2 for c in pycountry.countries)
+OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
+
+
+class StrictInteger(fields.Integer):
+    """An integer that is a JSON integer: no booleans, no strings, no floats, within 64 bits."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("validate", validate.Range(INT64_MIN, INT64_MAX))
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class StrictBoolean(fields.Boolean):
+    """true or false, nothing that merely looks like one."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class OffsetDateTime(fields.DateTime):
+    """An ISO 8601 date-time with a UTC offset; stored exactly as given."""
+
+    default_error_messages: ClassVar[dict[str, str]] = {
+        "offset": "Must include a UTC offset, e.g. 2024-05-01T10:00:00+02:00 or ...Z."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="iso", **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if not isinstance(value, str) or len(value) > 64:
+            raise self.make_error("invalid", input=value, obj_type="datetime")
+        if super()._deserialize(value, attr, data, **kwargs).tzinfo is None:
+            raise self.make_error("offset")
+        return value
+
+
+def _iso_duration(value: str) -> None:
+    try:
+        if len(value) > 64 or not value.startswith("P"):
+            raise ValueError
+        isodate.parse_duration(value)
+    except (ValueError, isodate.ISO8601Error):
+        raise ValidationError("Not a valid ISO 8601 duration such as P2Y or P6M.") from None
+
+
+def _currency(value: str) -> None:
+    if not is_currency(value):
+        raise ValidationError("Not a valid ISO 4217 currency code.")
+
+
+def _country(value: str) -> None:
+    if value not in COUNTRY_CODES:
+        raise ValidationError("Not a valid ISO 3166-1 alpha-2 country code.")
+
+
+def _json_object(value: dict[str, Any]) -> None:
+    """Free-form attributes: any JSON, but integers within 64 bits, keys not MongoDB operators, bounded depth."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise ValidationError(f"Nested deeper than {MAX_JSON_DEPTH} levels.")
+        if isinstance(node, dict):
+            for key, child in node.items():
+                if key.startswith("$") or "\x00" in key:
+                    raise ValidationError(f"Key {key[:40]!r} must not start with '$' or contain NUL.")
+                stack.append((child, depth + 1))
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
+        elif isinstance(node, int) and not isinstance(node, bool) and not INT64_MIN <= node <= INT64_MAX:
+            raise ValidationError("Integers must fit in 64 bits.")
+
+
+def Ident(required: bool = False, **kwargs: Any) -> fields.String:
+    return fields.String(required=required, validate=validate.Length(1, 256), **kwargs)
+
+
+def Text(max_length: int = 1024, required: bool = False, **kwargs: Any) -> fields.String:
+    return fields.String(required=required, validate=validate.Length(max=max_length), **kwargs)
+
+
+def CustomAttributes() -> fields.Dict:
+    return fields.Dict(keys=fields.String(validate=validate.Length(1, 256)), allow_none=True,
+                       validate=_json_object, metadata={"description": "Free-form JSON object of tenant data."})
+
+
+def Localized() -> fields.Dict:
+    return fields.Dict(keys=fields.String(validate=validate.Length(2, 35)), values=Text(),
+                       validate=validate.Length(max=100),
+                       metadata={"description": "Locale (e.g. de_DE) to text.", "example": {"de_DE": "Farbe"}})
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+        ordered = True
+
+
+class MonetaryValue(Strict):
+    value = StrictInteger(required=True, metadata={"description": "Amount in the smallest currency unit."})
+    currency = fields.String(required=True, validate=_currency, metadata={"example": "EUR"})
+    decimalPlaces = StrictInteger(validate=validate.Range(0, 4),
+                                  metadata={"description": "Defaults to the currency's standard minor unit."})
+
+    @post_load
+    def _default_places(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        data.setdefault("decimalPlaces", minor_unit(data["currency"]))
+        return data
+
+
+class ArticleAttribute(Strict):
+    key = Ident(required=True)
+    value = Text(required=True)
+    category = Ident()
+    priority = StrictInteger()
+    type = Ident()
+    keyLocalized = Localized()
+    valueLocalized = Localized()
+
+
+class Article(Strict):
+    tenantArticleId = Ident(required=True)
+    title = Text()
+    attributes = fields.List(fields.Nested(ArticleAttribute), validate=validate.Length(max=100))
+
+
+class Warranty(Strict):
+    warrantyStartDate = OffsetDateTime(required=True)
+    warrantyPeriod = fields.String(required=True, validate=_iso_duration, metadata={"example": "P2Y"})
+
+
+class ReturnPolicy(Strict):
+    isReturnable = StrictBoolean(required=True)
+    returnWindowEndDate = OffsetDateTime()
+
+
+class LineItem(Strict):
+    article = fields.Nested(Article, required=True)
+    quantity = StrictInteger(required=True, validate=validate.Range(1, 2**31 - 1))
+    measurementUnitKey = Ident()
+    price = fields.Nested(MonetaryValue, metadata={"description": "Unit price as charged (gross)."})
+    deposit = fields.Nested(MonetaryValue, metadata={"description": "Deposit per unit."})
+    warranty = fields.Nested(Warranty)
+    returnPolicy = fields.Nested(ReturnPolicy)
+    customAttributes = CustomAttributes()
+
+
+class PhoneNumber(Strict):
+    value = Ident(required=True)
+    type = Ident()
+
+
+class Address(Strict):
+    addressType = Ident()
+    salutation = Ident()
+    firstName = Text(256)
+    lastName = Text(256)
+    companyName = Text(256)
+    street = Text(256)
+    houseNumber = Text(64)
+    postalCode = Text(64)
+    city = Text(256)
+    country = fields.String(required=True, validate=_country, metadata={"example": "DE"})
+    phoneNumbers = fields.List(fields.Nested(PhoneNumber), validate=validate.Length(max=20))
+    additionalAddressInfo = Text()
+
+
+class Consumer(Strict):
+    consumerId = Ident()
+    email = fields.Email(validate=validate.Length(max=254))
+    addresses = fields.List(fields.Nested(Address), validate=validate.Length(max=MAX_ADDRESSES))
+
+
+class Payment(Strict):
+    method = Ident(required=True)
+    amount = fields.Nested(MonetaryValue, required=True)
+    status = fields.String(required=True, validate=validate.OneOf(PAYMENT_STATUSES))
+    refundedAmount = fields.Nested(MonetaryValue)
+    transactionId = Ident()
+    paidAt = OffsetDateTime()
+
+
+class Origin(Strict):
+    terminalId = Ident()
+    cashierId = Ident()
+
+
+class Discount(Strict):
+    type = Ident()
+    description = Text()
+    amount = fields.Nested(MonetaryValue, required=True)
+
+
+class Fee(Discount):
+    pass
+
+
+class Tax(Strict):
+    type = Ident()
+    rate = fields.Float(allow_nan=False, validate=validate.Range(0, 100), metadata={"description": "Percent."})
+    amount = fields.Nested(MonetaryValue, required=True)
+    includedInPrice = StrictBoolean(load_default=True,
+                                    metadata={"description": "The line prices already contain this tax."})
+
+
+def _entries(schema: type[Schema]) -> fields.List:
+    return fields.List(fields.Nested(schema), validate=validate.Length(max=MAX_PRICING_ENTRIES))
+
+
+class Pricing(Strict):
+    discounts = _entries(Discount)
+    fees = _entries(Fee)
+    taxes = _entries(Tax)
+
+
+class OrderRecordForCreation(Strict):
+    orderRecordDate = OffsetDateTime(required=True, metadata={"example": "2024-05-01T10:00:00+02:00"})
+    facilityRef = Ident(required=True)
+    lineItems = fields.List(fields.Nested(LineItem), required=True, validate=validate.Length(1, MAX_LINE_ITEMS))
+    tenantOrderRecordId = Ident()
+    consumer = fields.Nested(Consumer)
+    payments = fields.List(fields.Nested(Payment), validate=validate.Length(max=MAX_PAYMENTS))
+    origin = fields.Nested(Origin)
+    pricing = fields.Nested(Pricing)
+    customAttributes = CustomAttributes()
+
+
+class OrderRecordBulkOperations(Strict):
+    """The envelope only: each record is validated on its own so one bad record fails alone."""
+
+    orderRecords = fields.List(fields.Raw(metadata={"type": "object"}), required=True,
+                               validate=validate.Length(1, MAX_BATCH))
+
+
+class OrderRecordsQuery(Strict):
+    size = fields.Integer(load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(1, MAX_PAGE_SIZE))
+    startAfterId = fields.String(validate=validate.Regexp(OBJECT_ID, error="Not a valid ObjectId (24 hex chars)."))
+    facilityRef = Ident()
+    tenantOrderRecordId = Ident()

@@ -1,0 +1,1 @@
+"""Storage behind one small interface, with an embedded SQLite and a MongoDB implementation."""

@@ -1,0 +1,54 @@
+"""The store interface every implementation fulfils, and the values it passes around."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+Record = dict[str, Any]
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be reached or failed; the request may be retried later (503)."""
+
+
+@dataclass(frozen=True)
+class InsertOutcome:
+    status: Literal["CREATED", "ALREADY_EXISTS"]
+    record: Record
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    facility_ref: str | None = None
+    tenant_order_record_id: str | None = None
+
+
+class Store(Protocol):
+    """Records go in and come out in API shape: `id` as 24 hex chars, timestamps as ISO 8601 strings."""
+
+    async def open(self) -> None:
+        """Connect, check the database answers, create indexes (idempotent)."""
+
+    async def close(self) -> None: ...
+
+    async def ping(self) -> None:
+        """Raise StoreUnavailable unless the database answers."""
+
+    async def insert_batch(self, records: list[Record]) -> list[InsertOutcome]:
+        """Insert each record whole or not at all; a known tenantOrderRecordId yields the stored record."""
+
+    async def get_json(self, record_id: str) -> bytes | None:
+        """The record serialized as JSON, or None."""
+
+    async def page_json(self, filters: RecordFilter, start_after: str | None, size: int) -> list[bytes]:
+        """Up to `size` records after `start_after` in ascending id order, each serialized as JSON."""
+
+    async def count(self, filters: RecordFilter) -> int: ...
+
+    async def anonymize_due(self, now: datetime, limit: int) -> int:
+        """Anonymize up to `limit` records whose gdprCleanupDate has passed; return how many this call did."""
+
+    async def purge_expired(self, now: datetime) -> int:
+        """Delete records whose deletionDate has passed; return how many."""

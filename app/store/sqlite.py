@@ -1,0 +1,196 @@
+"""The embedded store: one SQLite row per record holding its JSON, with indexed columns for queries."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+
+from app.domain.gdpr import anonymize
+from app.domain.instants import parse_instant
+from app.store.base import InsertOutcome, Record, RecordFilter, StoreUnavailable
+
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS order_records (
+    id BLOB NOT NULL UNIQUE,            -- the 12 ObjectId bytes: same ids and order as on MongoDB
+    facility_ref TEXT NOT NULL,
+    tenant_order_record_id TEXT,
+    anonymized INTEGER NOT NULL,
+    gdpr_cleanup_ms INTEGER NOT NULL,
+    deletion_ms INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    doc BLOB NOT NULL                   -- the record exactly as the API returns it
+);
+CREATE UNIQUE INDEX IF NOT EXISTS ux_order_records_tenant
+    ON order_records (tenant_order_record_id) WHERE tenant_order_record_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS ix_order_records_facility ON order_records (facility_ref, id);
+CREATE INDEX IF NOT EXISTS ix_order_records_gdpr_due ON order_records (gdpr_cleanup_ms) WHERE anonymized = 0;
+CREATE INDEX IF NOT EXISTS ix_order_records_deletion ON order_records (deletion_ms);
+"""
+INSERT = """INSERT INTO order_records (id, facility_ref, tenant_order_record_id, anonymized, gdpr_cleanup_ms,
+    deletion_ms, version, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"""
+
+
+def _ms(moment: datetime | str) -> int:
+    if isinstance(moment, str):
+        moment = parse_instant(moment)
+    return int(moment.timestamp() * 1000)
+
+
+def _where(filters: RecordFilter, start_after: str | None = None) -> tuple[str, list[Any]]:
+    clauses, args = [], []
+    if filters.facility_ref is not None:
+        clauses.append("facility_ref = ?")
+        args.append(filters.facility_ref)
+    if filters.tenant_order_record_id is not None:
+        clauses.append("tenant_order_record_id = ?")
+        args.append(filters.tenant_order_record_id)
+    if start_after is not None:
+        clauses.append("id > ?")
+        args.append(bytes.fromhex(start_after))
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+
+class SqliteStore:
+    """Writes go through one connection on one thread (SQLite has one writer); reads through another."""
+
+    def __init__(self, path: str, busy_timeout_ms: int = 30000) -> None:
+        self.path = path
+        self.busy_timeout_ms = busy_timeout_ms
+        self._writer: sqlite3.Connection | None = None
+        self._reader: sqlite3.Connection | None = None
+        self._write_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-write")
+        self._read_pool = self._write_pool if path == ":memory:" else ThreadPoolExecutor(
+            1, thread_name_prefix="sqlite-read")
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                               timeout=self.busy_timeout_ms / 1000)
+        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+        if self.path != ":memory:":
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        return conn
+
+    async def _run(self, pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"sqlite: {exc}") from exc
+
+    async def open(self) -> None:
+        def connect() -> None:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._writer = self._connect()
+            self._writer.executescript(SCHEMA)
+            self._reader = self._writer if self.path == ":memory:" else self._connect()
+
+        await self._run(self._write_pool, connect)
+
+    async def close(self) -> None:
+        def disconnect() -> None:
+            for conn in {id(c): c for c in (self._reader, self._writer) if c}.values():
+                conn.close()
+            self._reader = self._writer = None
+
+        await self._run(self._write_pool, disconnect)
+        self._write_pool.shutdown(wait=False)
+        self._read_pool.shutdown(wait=False)
+
+    async def ping(self) -> None:
+        await self._run(self._read_pool, lambda: self._conn(self._reader).execute("SELECT 1").fetchone())
+
+    @staticmethod
+    def _conn(conn: sqlite3.Connection | None) -> sqlite3.Connection:
+        if conn is None:
+            raise StoreUnavailable("sqlite store is not open")
+        return conn
+
+    async def insert_batch(self, records: list[Record]) -> list[InsertOutcome]:
+        return await self._run(self._write_pool, self._insert_batch, records)
+
+    def _insert_batch(self, records: list[Record]) -> list[InsertOutcome]:
+        conn = self._conn(self._writer)
+        outcomes: list[InsertOutcome] = []
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for r in records:
+                tenant_id = r.get("tenantOrderRecordId")
+                row = (bytes.fromhex(r["id"]), r["facilityRef"], tenant_id, int(r["anonymized"]),
+                       _ms(r["gdprCleanupDate"]), _ms(r["deletionDate"]), r["version"], orjson.dumps(r))
+                if conn.execute(INSERT, row).rowcount == 1:
+                    outcomes.append(InsertOutcome("CREATED", r))
+                    continue
+                found = conn.execute("SELECT doc FROM order_records WHERE tenant_order_record_id = ?",
+                                     (tenant_id,)).fetchone()
+                if found is None:  # only an id collision could get here; ObjectIds make that impossible
+                    raise sqlite3.IntegrityError(f"record {r['id']} conflicts but no duplicate was found")
+                outcomes.append(InsertOutcome("ALREADY_EXISTS", orjson.loads(found[0])))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return outcomes
+
+    async def get_json(self, record_id: str) -> bytes | None:
+        def get() -> bytes | None:
+            row = self._conn(self._reader).execute(
+                "SELECT doc FROM order_records WHERE id = ?", (bytes.fromhex(record_id),)).fetchone()
+            return row[0] if row else None
+
+        return await self._run(self._read_pool, get)
+
+    async def page_json(self, filters: RecordFilter, start_after: str | None, size: int) -> list[bytes]:
+        where, args = _where(filters, start_after)
+        sql = f"SELECT doc FROM order_records{where} ORDER BY id LIMIT ?"
+
+        def page() -> list[bytes]:
+            return [row[0] for row in self._conn(self._reader).execute(sql, (*args, size))]
+
+        return await self._run(self._read_pool, page)
+
+    async def count(self, filters: RecordFilter) -> int:
+        where, args = _where(filters)
+
+        def count() -> int:
+            return self._conn(self._reader).execute(f"SELECT count(*) FROM order_records{where}", args).fetchone()[0]
+
+        return await self._run(self._read_pool, count)
+
+    async def anonymize_due(self, now: datetime, limit: int) -> int:
+        return await self._run(self._write_pool, self._anonymize_due, now, limit)
+
+    def _anonymize_due(self, now: datetime, limit: int) -> int:
+        conn = self._conn(self._writer)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            due = conn.execute("SELECT id, version, doc FROM order_records WHERE anonymized = 0 AND "
+                               "gdpr_cleanup_ms <= ? ORDER BY gdpr_cleanup_ms LIMIT ?", (_ms(now), limit)).fetchall()
+            done = 0
+            for rid, version, doc in due:
+                record = anonymize(orjson.loads(doc), now)
+                done += conn.execute(
+                    "UPDATE order_records SET doc = ?, anonymized = 1, version = ? "
+                    "WHERE id = ? AND version = ? AND anonymized = 0",
+                    (orjson.dumps(record), record["version"], rid, version)).rowcount
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return done
+
+    async def purge_expired(self, now: datetime) -> int:
+        def purge() -> int:
+            return self._conn(self._writer).execute(
+                "DELETE FROM order_records WHERE deletion_ms <= ?", (_ms(now),)).rowcount
+
+        return await self._run(self._write_pool, purge)

@@ -1,0 +1,60 @@
+"""The GDPR sweep: anonymize records past their cleanup date, delete records past their deletion date."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from app.keys import CLOCK, SETTINGS, STORE, Clock
+from app.settings import GdprSettings
+from app.store.base import Store
+
+log = logging.getLogger("app.sweep")
+MAX_BACKOFF_SECONDS = 300.0
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    anonymized: int
+    deleted: int
+
+
+async def sweep_once(store: Store, clock: Clock, gdpr: GdprSettings) -> SweepResult:
+    """Anonymize every due record in bounded batches, then purge expired ones; each record changes atomically."""
+    anonymized = 0
+    while True:
+        done = await store.anonymize_due(clock(), gdpr.sweep_batch_size)
+        anonymized += done
+        if done < gdpr.sweep_batch_size:
+            break
+    deleted = await store.purge_expired(clock())
+    return SweepResult(anonymized, deleted)
+
+
+async def run_sweeps(store: Store, clock: Clock, gdpr: GdprSettings) -> None:
+    """Sweep every interval until cancelled; database errors are logged and retried with backoff."""
+    delay = gdpr.sweep_interval_seconds
+    while True:
+        try:
+            result = await sweep_once(store, clock, gdpr)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            delay = min(max(delay * 2, gdpr.sweep_interval_seconds), MAX_BACKOFF_SECONDS)
+            log.warning("GDPR sweep failed (%s: %s); next attempt in %.0f s", type(exc).__name__, exc, delay)
+        else:
+            delay = gdpr.sweep_interval_seconds
+            if result.anonymized or result.deleted:
+                log.info("GDPR sweep: anonymized %d, deleted %d", result.anonymized, result.deleted)
+        await asyncio.sleep(delay)
+
+
+async def sweep_ctx(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(run_sweeps(app[STORE], app[CLOCK], app[SETTINGS].gdpr), name="gdpr-sweep")
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)

@@ -1,0 +1,1 @@
+"""Operational scripts for the Order Records service."""

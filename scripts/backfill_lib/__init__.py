@@ -1,0 +1,1 @@
+"""Building blocks of the order-records backfill tool."""

@@ -1,0 +1,123 @@
+"""Streaming readers for JSON Lines and JSON array input, gzip detected by magic bytes."""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import io
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import chain, islice
+from typing import Any, BinaryIO
+
+import orjson
+
+GZIP_MAGIC = b"\x1f\x8b"
+CHUNK = 1 << 20
+MAX_ELEMENT = 64 << 20  # a single array element larger than this is treated as malformed
+WHITESPACE = re.compile(r"[ \t\n\r]*")
+
+
+@dataclass(slots=True)
+class Item:
+    """One input unit: a record (a JSON object) or, when `error` is set, a malformed line."""
+
+    line: int
+    record: Any
+    raw: bytes | None = None  # the exact JSON text of a JSON Lines record, reused as the request body
+    error: str | None = None
+
+
+def open_input(stream: BinaryIO) -> BinaryIO:
+    """Wrap a binary stream in a gzip decoder when it starts with the gzip magic bytes."""
+    buffered = stream if hasattr(stream, "peek") else io.BufferedReader(stream)  # type: ignore[arg-type]
+    head = buffered.peek(2)[:2]  # type: ignore[attr-defined]
+    if head == GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]
+    return buffered
+
+
+def preview(raw: bytes, limit: int = 2000) -> str:
+    text = raw.decode("utf-8", "replace").rstrip("\r\n")
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def iter_items(stream: BinaryIO, skip: int = 0) -> Iterator[Item]:
+    """Yield every record of `stream` after the first `skip` lines (JSON Lines) or elements (JSON array)."""
+    line_no = 0
+    first = b""
+    for first in stream:
+        line_no += 1
+        if first.strip():
+            break
+    else:
+        return
+    if first.lstrip().lstrip(b"\xef\xbb\xbf").startswith(b"["):
+        yield from iter_array(first, stream, skip)
+        return
+    if line_no == 1 and first.startswith(b"\xef\xbb\xbf"):
+        first = first[3:]
+    lines = chain(((line_no, first),), ((n, raw) for n, raw in enumerate(stream, line_no + 1)))
+    for n, raw in islice(lines, max(0, skip - line_no + 1), None):
+        yield parse_line(n, raw)
+
+
+def parse_line(n: int, raw: bytes) -> Item:
+    if not raw.strip():
+        return Item(n, None)  # blank line: counted, neither sent nor rejected
+    try:
+        record = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return Item(n, preview(raw), error=f"invalid JSON: {exc}")
+    if not isinstance(record, dict):
+        return Item(n, record, error=f"not a JSON object but {type(record).__name__}")
+    return Item(n, record, raw.strip())
+
+
+def iter_array(first: bytes, stream: BinaryIO, skip: int) -> Iterator[Item]:
+    """Parse a top-level JSON array element by element, holding only a window of the text in memory."""
+    decode = codecs.getincrementaldecoder("utf-8-sig")().decode
+    buf = decode(first).lstrip()[1:]  # drop the "["
+    pos, eof, index, expect_value = 0, False, 0, True
+    decoder = json.JSONDecoder()
+    while True:
+        pos = WHITESPACE.match(buf, pos).end()  # type: ignore[union-attr]
+        if pos >= len(buf) and not eof:
+            chunk = stream.read(CHUNK)
+            eof = not chunk
+            buf, pos = buf[pos:] + decode(chunk, final=eof), 0
+            continue
+        if pos >= len(buf):
+            yield Item(index + 1, "", error="unexpected end of input inside the JSON array")
+            return
+        char = buf[pos]
+        if not expect_value or (char == "]" and index == 0):
+            if char == "]":
+                return
+            if char != ",":
+                yield Item(index + 1, buf[pos:pos + 200], error=f"expected ',' or ']' at element {index + 1}")
+                return
+            pos, expect_value = pos + 1, True
+            continue
+        try:
+            value, end = decoder.raw_decode(buf, pos)
+            complete = end < len(buf) or eof
+        except json.JSONDecodeError as exc:
+            complete, error = eof or len(buf) - pos > MAX_ELEMENT, exc
+            if complete:
+                yield Item(index + 1, buf[pos:pos + 2000], error=f"invalid JSON: {error}")
+                return
+        if not complete:  # the element may continue in the next chunk: read more and parse again
+            chunk = stream.read(CHUNK)
+            eof = not chunk
+            buf, pos = buf[pos:] + decode(chunk, final=eof), 0
+            continue
+        index, pos, expect_value = index + 1, end, False
+        if index <= skip:
+            continue
+        if isinstance(value, dict):
+            yield Item(index, value)
+        else:
+            yield Item(index, value, error=f"not a JSON object but {type(value).__name__}")
