@@ -122,7 +122,6 @@ def Localized() -> fields.Dict:
 class Strict(Schema):
     class Meta:
         unknown = RAISE
-        ordered = True
 
 
 class MonetaryValue(Strict):

@@ -1,0 +1,113 @@
+"""HTTP side of the backfill: one PUT per batch, retried with exponential backoff and jitter."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import aiohttp
+import orjson
+
+MAX_RETRY_AFTER = 600.0
+
+
+class FatalError(Exception):
+    """Stops the whole run (exit status 2)."""
+
+
+class BatchRejected(Exception):
+    """The service refused the batch as a whole (a 4xx other than 401/403/404/405/429): not retried."""
+
+    def __init__(self, status: int, errors: list[dict[str, Any]]) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.errors = errors
+
+
+@dataclass
+class RetryPolicy:
+    max_retries: int = 8
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    sleep: Callable[[float], Awaitable[Any]] = field(default=asyncio.sleep)
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential backoff with "equal jitter": between half and all of base * 2^(attempt-1), capped."""
+        cap = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        return random.uniform(cap / 2, cap)
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date); None if absent or invalid."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
+        except (TypeError, ValueError):
+            return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def problem(payload: bytes) -> tuple[str, list[dict[str, Any]]]:
+    """The `detail` and `errors` of an application/problem+json body, as far as it has them."""
+    try:
+        body = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return payload[:300].decode("utf-8", "replace"), []
+    if not isinstance(body, dict):
+        return str(body)[:300], []
+    errors = body.get("errors")
+    detail = body.get("detail") or body.get("title") or ""
+    return str(detail), [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+
+
+def parse_results(payload: bytes, count: int) -> list[dict[str, Any]]:
+    try:
+        results = orjson.loads(payload)["results"]
+    except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+        raise FatalError(f"unexpected response from the service (no 'results'): {exc}") from exc
+    if not isinstance(results, list) or len(results) != count:
+        raise FatalError(f"the service answered {len(results)} results for a batch of {count}")
+    return results
+
+
+async def put_batch(session: aiohttp.ClientSession, url: str, body: bytes, count: int, policy: RetryPolicy,
+                    on_retry: Callable[[], None]) -> list[dict[str, Any]]:
+    """PUT one batch; return the per-record results, raise BatchRejected or FatalError."""
+    attempt = 0
+    while True:
+        wait: float | None = None
+        try:
+            async with session.put(url, data=body) as response:
+                payload = await response.read()
+                status = response.status
+                if status == 200:
+                    return parse_results(payload, count)
+                detail, errors = problem(payload)
+                if status in (401, 403):
+                    what = "token not accepted" if status == 401 else "token lacks ORDER_RECORD_WRITE"
+                    raise FatalError(f"HTTP {status} from {url}: {what} ({detail}); "
+                                     "check --token / ORDER_RECORDS_TOKEN")
+                if status in (404, 405):
+                    raise FatalError(f"HTTP {status} from {url}: is --url the service's base URL?")
+                if status != 429 and status < 500:
+                    message = f"batch rejected with HTTP {status}: {detail}"
+                    raise BatchRejected(status, [{"field": None, "message": message}, *errors])
+                failure = f"HTTP {status} {detail}".strip()
+                if status == 429:
+                    wait = retry_after(response.headers.get("Retry-After"))
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            failure = f"{type(exc).__name__}: {exc}"
+        attempt += 1
+        if attempt > policy.max_retries:
+            raise FatalError(f"giving up on {url} after {policy.max_retries} retries; last error: {failure}")
+        on_retry()
+        await policy.sleep(wait if wait is not None else policy.backoff(attempt))

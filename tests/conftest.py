@@ -1,0 +1,121 @@
+"""Shared fixtures: settings built directly, a movable clock, and one store of every kind per contract test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from app.auth import PERMISSIONS, issue_token
+from app.factory import create_app
+from app.settings import Settings, make_settings
+from app.store.base import Store
+
+SECRET = "test-secret-that-is-long-enough-for-hs256"
+MONGODB_URI = os.environ.get("ORDER_RECORDS_MONGODB_URI", "")
+STORE_KINDS = ["sqlite-memory", "sqlite-file", "mongomock", *(["mongodb"] if MONGODB_URI else [])]
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+class FakeClock:
+    """The app's time source, moved by tests instead of sleeping."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def new_store(kind: str, tmp_path: Any) -> Store:
+    if kind == "sqlite-memory":
+        from app.store.sqlite import SqliteStore
+
+        return SqliteStore(":memory:")
+    if kind == "sqlite-file":
+        from app.store.sqlite import SqliteStore
+
+        return SqliteStore(str(tmp_path / f"records-{uuid.uuid4().hex}.sqlite3"))
+    from app.store.mongo import MongoStore
+
+    if kind == "mongomock":
+        from mongomock_motor import AsyncMongoMockClient
+
+        return MongoStore(AsyncMongoMockClient(), "orderrecords_test")
+    from pymongo import AsyncMongoClient
+
+    return MongoStore(AsyncMongoClient(MONGODB_URI, serverSelectionTimeoutMS=5000), f"test_{uuid.uuid4().hex}")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return make_settings({"sqlite.path": ":memory:", "jwt.secret": SECRET})
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store_kind(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+async def store(store_kind: str, tmp_path: Any) -> AsyncIterator[Store]:
+    """An unopened store; the app opens and closes it. A real MongoDB test database is dropped afterwards."""
+    created = new_store(store_kind, tmp_path)
+    yield created
+    if store_kind == "mongodb":
+        from pymongo import AsyncMongoClient
+
+        cleanup: AsyncMongoClient[Any] = AsyncMongoClient(MONGODB_URI)
+        await cleanup.drop_database(created.collection.database.name)  # type: ignore[attr-defined]
+        await cleanup.close()
+
+
+@pytest.fixture
+def make_app(settings: Settings, store: Store, clock: FakeClock) -> Callable[..., web.Application]:
+    def make(**kwargs: Any) -> web.Application:
+        kwargs.setdefault("store", store)
+        kwargs.setdefault("clock", clock)
+        kwargs.setdefault("sweep", False)
+        return create_app(kwargs.pop("settings", settings), **kwargs)
+
+    return make
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, make_app: Callable[..., web.Application]) -> TestClient:
+    return await aiohttp_client(make_app())
+
+
+def token(*permissions: str, secret: str = SECRET, **kwargs: Any) -> str:
+    return issue_token(secret, permissions, **kwargs)
+
+
+def bearer(*permissions: str, **kwargs: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(*permissions, **kwargs)}"}
+
+
+@pytest.fixture
+def auth() -> dict[str, str]:
+    """Headers carrying a token with both permissions."""
+    return bearer(*PERMISSIONS)
+
+
+async def put_records(client: TestClient, records: list[Any], headers: dict[str, str]) -> Any:
+    """PUT a batch, assert it was answered 200, and return the per-item results."""
+    response = await client.put("/api/orderrecords", json={"orderRecords": records}, headers=headers)
+    assert response.status == 200, await response.text()
+    return (await response.json())["results"]

@@ -1,0 +1,69 @@
+"""Valid request records for tests: every field the contract names, overridable per test."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+
+def money(value: int, currency: str = "EUR", **extra: Any) -> dict[str, Any]:
+    return {"value": value, "currency": currency, **extra}
+
+
+FULL_RECORD: dict[str, Any] = {
+    "orderRecordDate": "2026-11-01T10:15:00+01:00",
+    "facilityRef": "facility-berlin-1",
+    "tenantOrderRecordId": "legacy-0001",
+    "lineItems": [
+        {
+            "article": {
+                "tenantArticleId": "art-1",
+                "title": "Sparkling water 0.75l",
+                "attributes": [{"key": "color", "value": "blue", "category": "descriptive", "priority": 1,
+                                "type": "STRING", "keyLocalized": {"de_DE": "Farbe"},
+                                "valueLocalized": {"de_DE": "blau"}}],
+            },
+            "quantity": 3,
+            "measurementUnitKey": "piece",
+            "price": money(199),
+            "deposit": money(25),
+            "warranty": {"warrantyStartDate": "2026-11-01T10:15:00+01:00", "warrantyPeriod": "P2Y"},
+            "returnPolicy": {"isReturnable": True, "returnWindowEndDate": "2026-12-01T00:00:00Z"},
+            "customAttributes": {"shelf": "A3"},
+        },
+        {"article": {"tenantArticleId": "art-2"}, "quantity": 1, "price": money(1000)},
+    ],
+    "consumer": {
+        "consumerId": "consumer-42",
+        "email": "jane.doe@example.com",
+        "addresses": [{
+            "addressType": "POSTAL_ADDRESS", "salutation": "Ms", "firstName": "Jane", "lastName": "Doe",
+            "companyName": "Doe GmbH", "street": "Hauptstr.", "houseNumber": "1", "postalCode": "10115",
+            "city": "Berlin", "country": "DE", "phoneNumbers": [{"value": "+49301234567", "type": "MOBILE"}],
+            "additionalAddressInfo": "2nd floor",
+        }],
+    },
+    "payments": [{"method": "CARD", "amount": money(1522), "status": "COMPLETED", "transactionId": "tx-1",
+                  "paidAt": "2026-11-01T10:16:00+01:00", "refundedAmount": money(0)}],
+    "origin": {"terminalId": "T-7", "cashierId": "C-3"},
+    "pricing": {
+        "discounts": [{"type": "COUPON", "description": "10 off", "amount": money(100)}],
+        "fees": [{"type": "SERVICE", "description": "bag", "amount": money(20)}],
+        "taxes": [{"type": "VAT", "rate": 19.0, "amount": money(256), "includedInPrice": True},
+                  {"type": "LEVY", "rate": 1.0, "amount": money(5), "includedInPrice": False}],
+    },
+    "customAttributes": {"channel": "pos", "nested": {"list": [1, 2.5, "x", None, True]}},
+}
+
+
+def full_record(**overrides: Any) -> dict[str, Any]:
+    record = copy.deepcopy(FULL_RECORD)
+    record.update(overrides)
+    return record
+
+
+def minimal_record(**overrides: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {"orderRecordDate": "2026-11-01T10:15:00+01:00", "facilityRef": "facility-1",
+                              "lineItems": [{"article": {"tenantArticleId": "a"}, "quantity": 1}]}
+    record.update(overrides)
+    return record
