@@ -45,7 +45,7 @@ async def run_sweeps(store: Store, clock: Clock, gdpr: GdprSettings) -> None:
             raise
         except Exception as exc:
             delay = min(max(delay * 2, gdpr.sweep_interval_seconds), MAX_BACKOFF_SECONDS)
-            log.warning("GDPR sweep failed (%s: %s); next attempt in %.0f s", type(exc).__name__, exc, delay)
+            log.warning("GDPR sweep failed (%s: %s); next attempt in %g s", type(exc).__name__, exc, delay)
         else:
             delay = gdpr.sweep_interval_seconds
             if result.anonymized or result.deleted:

@@ -1,0 +1,216 @@
+"""The GDPR sweep on every store: due records anonymized, expired ones deleted, safe when run concurrently."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+import orjson
+import pytest
+from bson import ObjectId
+
+from app.records import RecordBuilder
+from app.settings import Settings
+from app.store.base import RecordFilter, Store, StoreUnavailable
+from app.sweep import SweepResult, run_sweeps, sweep_once
+from tests.conftest import NOW, FakeClock, put_records
+from tests.factories import full_record
+
+DAY_BEFORE_CLEANUP = "2026-10-01T12:00:00+00:00"  # cleanup 2026-12-30, deletion 2036-09-28
+
+
+@pytest.fixture
+async def opened(store: Store) -> AsyncIterator[Store]:
+    await store.open()
+    yield store
+    await store.close()
+
+
+async def seed(store: Store, settings: Settings, count: int, when: datetime = NOW, prefix: str = "t",
+               **fields: Any) -> list[str]:
+    builder = RecordBuilder(settings.gdpr)
+    records = [builder.build(full_record(tenantOrderRecordId=f"{prefix}-{i}", **fields), str(ObjectId()), when)
+               for i in range(count)]
+    for start in range(0, count, 25):
+        await store.insert_batch(records[start:start + 25])
+    return [r["id"] for r in records]
+
+
+async def stored(store: Store, record_id: str) -> dict[str, Any]:
+    body = await store.get_json(record_id)
+    assert body is not None, record_id
+    return orjson.loads(body)
+
+
+async def test_due_records_are_anonymized_and_nothing_else_changes(opened: Store, settings: Settings) -> None:
+    ids = await seed(opened, settings, 3, orderRecordDate=DAY_BEFORE_CLEANUP)
+    before = await stored(opened, ids[0])
+    clock = FakeClock(datetime.fromisoformat("2026-12-29T12:00:00+00:00"))
+    assert await sweep_once(opened, clock, settings.gdpr) == SweepResult(0, 0)
+    clock.advance(days=1)  # now exactly at gdprCleanupDate
+    result = await sweep_once(opened, clock, settings.gdpr)
+    assert (result.anonymized, result.deleted) == (3, 0)
+    after = await stored(opened, ids[0])
+    assert after["anonymized"] is True
+    assert after["version"] == 2
+    assert after["lastModified"] == "2026-12-30T12:00:00.000Z"
+    assert after["consumer"] == {"addresses": [{"addressType": "POSTAL_ADDRESS", "country": "DE"}]}
+    unchanged = {k: v for k, v in before.items() if k not in ("consumer", "anonymized", "version", "lastModified")}
+    assert {k: v for k, v in after.items() if k in unchanged} == unchanged
+    assert set(after) == set(before)
+
+
+async def test_second_sweep_changes_nothing(opened: Store, settings: Settings) -> None:
+    ids = await seed(opened, settings, 2, orderRecordDate=DAY_BEFORE_CLEANUP)
+    clock = FakeClock(datetime.fromisoformat("2027-01-15T00:00:00+00:00"))
+    assert (await sweep_once(opened, clock, settings.gdpr)).anonymized == 2
+    first = [await stored(opened, i) for i in ids]
+    clock.advance(days=1)
+    assert (await sweep_once(opened, clock, settings.gdpr)).anonymized == 0
+    assert [await stored(opened, i) for i in ids] == first
+
+
+async def test_sweeps_in_bounded_batches_until_done(opened: Store, settings: Settings) -> None:
+    small = settings.replace({"gdpr.sweep_batch_size": 4})
+    await seed(opened, small, 10, orderRecordDate=DAY_BEFORE_CLEANUP)
+    calls: list[int] = []
+    original = opened.anonymize_due
+
+    async def counting(now: datetime, limit: int) -> int:
+        calls.append(limit)
+        return await original(now, limit)
+
+    opened.anonymize_due = counting  # type: ignore[method-assign]
+    result = await sweep_once(opened, FakeClock(datetime.fromisoformat("2027-02-01T00:00:00+00:00")), small.gdpr)
+    assert result.anonymized == 10
+    assert calls == [4, 4, 4]
+
+
+async def test_two_concurrent_sweeps_anonymize_each_record_once(
+        store_kind: str, opened: Store, settings: Settings, tmp_path: Any) -> None:
+    ids = await seed(opened, settings, 40, orderRecordDate=DAY_BEFORE_CLEANUP)
+    other = _second_instance(store_kind, opened)
+    if other is not opened:
+        await other.open()
+    clock = FakeClock(datetime.fromisoformat("2027-01-15T00:00:00+00:00"))
+    small = settings.replace({"gdpr.sweep_batch_size": 7})
+    try:
+        results = await asyncio.gather(sweep_once(opened, clock, small.gdpr), sweep_once(other, clock, small.gdpr))
+    finally:
+        if other is not opened:
+            await other.close()
+    assert sum(r.anonymized for r in results) == 40
+    versions = {(await stored(opened, i))["version"] for i in ids}
+    assert versions == {2}
+
+
+def _second_instance(store_kind: str, store: Store) -> Store:
+    """Another store object on the same database, as a second service instance would have."""
+    from app.store.mongo import MongoStore
+    from app.store.sqlite import SqliteStore
+
+    if isinstance(store, SqliteStore):
+        return store if store_kind == "sqlite-memory" else SqliteStore(store.path)
+    assert isinstance(store, MongoStore)
+    return MongoStore(store.client, store.collection.database.name)
+
+
+async def test_a_crash_mid_sweep_leaves_records_whole_and_the_next_sweep_finishes(
+        opened: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = await seed(opened, settings, 6, orderRecordDate=DAY_BEFORE_CLEANUP)
+    import app.domain.gdpr as gdpr_rules
+
+    real = gdpr_rules.anonymize
+    calls = {"n": 0}
+
+    def crashing(record: dict[str, Any], now: datetime) -> dict[str, Any]:
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise RuntimeError("process killed")
+        return real(record, now)
+
+    for module in ("app.store.sqlite", "app.store.mongo"):
+        monkeypatch.setattr(f"{module}.anonymize", crashing)
+    clock = FakeClock(datetime.fromisoformat("2027-01-15T00:00:00+00:00"))
+    with pytest.raises(RuntimeError):
+        await sweep_once(opened, clock, settings.gdpr)
+    for record in [await stored(opened, i) for i in ids]:
+        whole = record["version"] == 2 and record["anonymized"] and "email" not in record["consumer"]
+        untouched = record["version"] == 1 and not record["anonymized"] and "email" in record["consumer"]
+        assert whole or untouched, record
+    monkeypatch.undo()
+    await sweep_once(opened, clock, settings.gdpr)
+    assert all([(await stored(opened, i))["anonymized"] for i in ids])
+
+
+async def test_expired_records_are_deleted_by_the_sweep(opened: Store, settings: Settings) -> None:
+    old = await seed(opened, settings, 2, orderRecordDate="2017-01-10T00:00:00+00:00")
+    young = await seed(opened, settings, 1, orderRecordDate="2026-11-01T00:00:00+00:00", prefix="y")
+    clock = FakeClock(datetime.fromisoformat("2027-01-09T00:00:00+00:00"))
+    result = await sweep_once(opened, clock, settings.gdpr)
+    assert result.deleted == 2
+    assert [await opened.get_json(i) for i in old] == [None, None]
+    assert await opened.get_json(young[0]) is not None
+    assert await opened.count(RecordFilter()) == 1
+
+
+async def test_the_sweep_survives_database_errors(opened: Store, settings: Settings,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    ids = await seed(opened, settings, 2, orderRecordDate=DAY_BEFORE_CLEANUP)
+    original = opened.anonymize_due
+    failures = {"left": 2}
+
+    async def flaky(now: datetime, limit: int) -> int:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise StoreUnavailable("connection refused")
+        return await original(now, limit)
+
+    opened.anonymize_due = flaky  # type: ignore[method-assign]
+    fast = settings.replace({"gdpr.sweep_interval_seconds": 0.01})
+    clock = FakeClock(datetime.fromisoformat("2027-01-15T00:00:00+00:00"))
+    task = asyncio.create_task(run_sweeps(opened, clock, fast.gdpr))
+    for _ in range(200):
+        await asyncio.sleep(0.01)
+        if (await stored(opened, ids[1]))["anonymized"]:
+            break
+    assert not task.done()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert all([(await stored(opened, i))["anonymized"] for i in ids])
+    assert sum("GDPR sweep failed" in r.getMessage() for r in caplog.records) == 2
+
+
+async def test_the_app_runs_the_sweep_in_the_background(aiohttp_client: Any, make_app: Any, settings: Settings,
+                                                       clock: FakeClock, auth: dict[str, str]) -> None:
+    fast = settings.replace({"gdpr.sweep_interval_seconds": 0.02})
+    client = await aiohttp_client(make_app(settings=fast, sweep=True))
+    [result] = await put_records(client, [full_record(orderRecordDate=DAY_BEFORE_CLEANUP)], auth)
+    record_id = result["orderRecord"]["id"]
+    clock.advance(days=40)
+    for _ in range(150):
+        await asyncio.sleep(0.02)
+        body = await (await client.get(f"/api/orderrecords/{record_id}", headers=auth)).json()
+        if body["anonymized"]:
+            break
+    assert body["anonymized"] is True
+    assert "email" not in body["consumer"]
+
+
+async def test_indexes_back_the_sweep(store_kind: str, opened: Store) -> None:
+    if store_kind.startswith("sqlite"):
+        conn = opened._writer  # type: ignore[attr-defined]
+        due = conn.execute("EXPLAIN QUERY PLAN SELECT id FROM order_records WHERE anonymized = 0 "
+                           "AND gdpr_cleanup_ms <= 1 ORDER BY gdpr_cleanup_ms LIMIT 5").fetchall()
+        expired = conn.execute("EXPLAIN QUERY PLAN DELETE FROM order_records WHERE deletion_ms <= 1").fetchall()
+        assert "ix_order_records_gdpr_due" in str(due)
+        assert "ix_order_records_deletion" in str(expired)
+        return
+    info = await opened.collection.index_information()  # type: ignore[attr-defined]
+    ttl = info["deletionDate_ttl"]
+    assert ttl["key"] == [("deletionDate", 1)]
+    assert ttl["expireAfterSeconds"] == 0
+    due = info["gdprCleanupDate_due"]
+    assert due["partialFilterExpression"] == {"anonymized": False}
