@@ -82,11 +82,11 @@ class Authenticator:
         except jwt.PyJWTError as exc:
             raise unauthorized(f"The token is not valid: {type(exc).__name__}.") from None
         granted = claims.get("permissions")
-        perms = set(granted) if isinstance(granted, list) else set()
+        perms = {p for p in granted if isinstance(p, str)} if isinstance(granted, list) else set()
         scope = claims.get("scope")
         if isinstance(scope, str):
             perms.update(scope.split())
-        return frozenset(p for p in perms if isinstance(p, str))
+        return frozenset(perms)
 
 
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)

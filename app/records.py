@@ -10,7 +10,9 @@ from marshmallow import Schema, ValidationError
 
 from app.domain.gdpr import anonymized_consumer, lifecycle_dates
 from app.domain.instants import format_instant
+from app.domain.money import minor_unit
 from app.domain.pricing import monetary_values, out_of_range, price_breakdown
+from app.fastload import FastLoader
 from app.schemas import OrderRecordForCreation
 from app.settings import GdprSettings
 
@@ -55,24 +57,32 @@ class RecordBuilder:
     def __init__(self, gdpr: GdprSettings, schema: Schema | None = None) -> None:
         self.gdpr = gdpr
         self.schema = schema or OrderRecordForCreation()
+        self.loader = FastLoader(self.schema)
 
     def build(self, raw: Any, record_id: str, now: datetime) -> dict[str, Any]:
         if not isinstance(raw, dict):
             raise RecordRejected([{"field": "", "message": "Each order record must be a JSON object."}])
         try:
-            data = self.schema.load(raw)
+            data = self.loader.load(raw)
         except ValidationError as exc:
             raise RecordRejected(schema_errors(exc)) from None
         return self.complete(data, record_id, now)
 
     def complete(self, data: dict[str, Any], record_id: str, now: datetime) -> dict[str, Any]:
         """Cross-field rules and system fields for an already schema-valid record."""
-        errors = _currency_errors(data)
+        money = list(monetary_values(data))
+        for _, value in money:
+            value.setdefault("decimalPlaces", minor_unit(value["currency"]))
+        errors = _currency_errors(money)
+        order_date = datetime.fromisoformat(data["orderRecordDate"])
         try:
-            cleanup, deletion = lifecycle_dates(datetime.fromisoformat(data["orderRecordDate"]),
-                                                self.gdpr.anonymize_after_days, self.gdpr.delete_after_days)
-        except OverflowError:
-            errors.append({"field": "orderRecordDate", "message": "Too far in the future to compute its retention."})
+            cleanup, deletion = lifecycle_dates(order_date, self.gdpr.anonymize_after_days,
+                                                self.gdpr.delete_after_days)
+        except OverflowError:  # the year 1 in UTC underflows, the years near 9999 overflow
+            errors.append({"field": "orderRecordDate", "message": (
+                f"Retention period is over: more than {self.gdpr.delete_after_days} days have passed since "
+                "orderRecordDate; it is not stored." if order_date.year < now.year
+                else "Too far in the future to compute its retention.")})
         else:
             if deletion <= now:
                 errors.append({"field": "orderRecordDate", "message":
@@ -97,8 +107,7 @@ class RecordBuilder:
         return record
 
 
-def _currency_errors(data: dict[str, Any]) -> list[FieldError]:
-    values = list(monetary_values(data))
+def _currency_errors(values: list[tuple[str, dict[str, Any]]]) -> list[FieldError]:
     if not values:
         return []
     first_path, first = values[0]

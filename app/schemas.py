@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any, ClassVar
 
 import isodate
 import pycountry
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from app.domain.money import INT64_MAX, INT64_MIN, is_currency, minor_unit
+from app.domain.money import INT64_MAX, INT64_MIN, is_currency
 
 MAX_LINE_ITEMS = 500
 MAX_ADDRESSES = 10
@@ -37,6 +38,15 @@ class StrictInteger(fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+class StrictFloat(fields.Float):
+    """A JSON number: no strings that merely look like one (booleans marshmallow refuses already)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
+        if isinstance(value, str):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class StrictBoolean(fields.Boolean):
     """true or false, nothing that merely looks like one."""
 
@@ -56,9 +66,14 @@ class OffsetDateTime(fields.DateTime):
         super().__init__(format="iso", **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        if not isinstance(value, str) or len(value) > 64:
-            raise self.make_error("invalid", input=value, obj_type="datetime")
-        if super()._deserialize(value, attr, data, **kwargs).tzinfo is None:
+        # The parser the record rules use later on the stored string: what passes here always parses there.
+        try:
+            if not isinstance(value, str) or len(value) > 64:
+                raise ValueError
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise self.make_error("invalid", input=value, obj_type="datetime") from None
+        if parsed.tzinfo is None:
             raise self.make_error("offset")
         return value
 
@@ -128,12 +143,8 @@ class MonetaryValue(Strict):
     value = StrictInteger(required=True, metadata={"description": "Amount in the smallest currency unit."})
     currency = fields.String(required=True, validate=_currency, metadata={"example": "EUR"})
     decimalPlaces = StrictInteger(validate=validate.Range(0, 4),
-                                  metadata={"description": "Defaults to the currency's standard minor unit."})
-
-    @post_load
-    def _default_places(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        data.setdefault("decimalPlaces", minor_unit(data["currency"]))
-        return data
+                                  metadata={"description": "Defaults to the currency's standard minor unit "
+                                            "(filled in by the service: EUR 2, JPY 0, KWD 3)."})
 
 
 class ArticleAttribute(Strict):
@@ -225,7 +236,7 @@ class Fee(Discount):
 
 class Tax(Strict):
     type = Ident()
-    rate = fields.Float(allow_nan=False, validate=validate.Range(0, 100), metadata={"description": "Percent."})
+    rate = StrictFloat(allow_nan=False, validate=validate.Range(0, 100), metadata={"description": "Percent."})
     amount = fields.Nested(MonetaryValue, required=True)
     includedInPrice = StrictBoolean(load_default=True,
                                     metadata={"description": "The line prices already contain this tax."})

@@ -1,0 +1,121 @@
+"""The compiled fast path agrees with marshmallow: same result on valid input, and never accepts what it refuses."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from marshmallow import Schema, ValidationError, fields, post_load, validate
+
+from app.fastload import FastLoader, Invalid, compile_schema
+from app.schemas import OrderRecordForCreation
+from tests.factories import full_record, minimal_record
+
+SCHEMA = OrderRecordForCreation()
+FAST = compile_schema(SCHEMA)
+
+
+def test_valid_records_load_identically_on_the_fast_path() -> None:
+    for record in (full_record(), minimal_record(), full_record(customAttributes=None)):
+        fast = FAST(copy.deepcopy(record))
+        slow = SCHEMA.load(copy.deepcopy(record))
+        assert fast == slow
+        assert list(fast) == list(slow)
+        assert list(fast["lineItems"][0]) == list(slow["lineItems"][0])
+
+
+def test_defaults_are_filled_like_marshmallow() -> None:
+    record = full_record()
+    del record["pricing"]["taxes"][0]["includedInPrice"]
+    assert FAST(record)["pricing"]["taxes"][0]["includedInPrice"] is True
+
+
+@pytest.mark.parametrize("mutate", [
+    lambda r: r.update(unknown=1),
+    lambda r: r.pop("facilityRef"),
+    lambda r: r.update(facilityRef=""),
+    lambda r: r["lineItems"][0].update(quantity=0),
+    lambda r: r["lineItems"][0].update(quantity=True),
+    lambda r: r["lineItems"][0].update(quantity=2.0),
+    lambda r: r["lineItems"][0]["price"].update(currency="EURO"),
+    lambda r: r["consumer"].update(email="not-an-email"),
+    lambda r: r["consumer"]["addresses"][0].update(country="XX"),
+    lambda r: r.update(orderRecordDate="2026-11-01T10:15:00"),
+    lambda r: r["lineItems"][0]["warranty"].update(warrantyPeriod="2 years"),
+    lambda r: r.update(customAttributes={"$where": "1"}),
+    lambda r: r.update(lineItems=[]),
+    lambda r: r.update(payments=None),
+])
+def test_invalid_records_leave_the_fast_path(mutate: Any) -> None:
+    record = full_record()
+    mutate(record)
+    with pytest.raises(Invalid):
+        FAST(record)
+    with pytest.raises(ValidationError):
+        FastLoader(SCHEMA).load(record)
+
+
+def test_schemas_with_hooks_always_defer_to_marshmallow() -> None:
+    class Hooked(Schema):
+        name = fields.String(validate=validate.Length(1, 5))
+
+        @post_load
+        def upper(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+            return {"name": data["name"].upper()}
+
+    loader = FastLoader(Hooked())
+    assert loader.load({"name": "abc"}) == {"name": "ABC"}
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for key, child in node.items():
+            found += _paths(child, (*prefix, key))
+    elif isinstance(node, list):
+        for i, child in enumerate(node):
+            found += _paths(child, (*prefix, i))
+    return found
+
+
+BASE = full_record()
+PATHS = _paths(BASE)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(PATHS), json_values, st.sampled_from(["replace", "delete", "add"]))
+def test_fast_path_never_accepts_what_marshmallow_refuses(path: tuple[Any, ...], value: Any, how: str) -> None:
+    record = copy.deepcopy(BASE)
+    parent = record
+    for step in path[:-1]:
+        parent = parent[step]
+    last = path[-1]
+    if how == "replace":
+        parent[last] = value
+    elif how == "delete" and isinstance(parent, dict):
+        del parent[last]
+    elif isinstance(parent, dict):
+        parent[f"{last}_extra"] = value
+    else:
+        parent.append(value)
+    try:
+        slow = SCHEMA.load(copy.deepcopy(record))
+    except ValidationError:
+        with pytest.raises(Invalid):
+            FAST(record)
+        return
+    try:
+        fast = FAST(record)
+    except Invalid:
+        return  # deferring is always allowed
+    assert fast == slow
