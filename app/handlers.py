@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
 import orjson
@@ -13,13 +11,13 @@ from marshmallow import ValidationError
 
 from app.auth import READ, WRITE, requires
 from app.errors import Problem, validation_problem
+from app.jsonbody import MalformedJson, parse_json
 from app.keys import BUILDER, CLOCK, STORE
 from app.records import RecordRejected, schema_errors
 from app.schemas import OBJECT_ID, OrderRecordBulkOperations, OrderRecordsQuery
 from app.store.base import RecordFilter
 
 JSON = "application/json"
-_LONG_DIGITS = re.compile(rb"[0-9]{20}")
 _envelope = OrderRecordBulkOperations()
 _query = OrderRecordsQuery()
 
@@ -32,21 +30,11 @@ async def read_json(request: web.Request) -> Any:
     ctype = request.content_type
     if ctype != JSON and not (ctype.startswith("application/") and ctype.endswith("+json")):
         raise Problem(415, "Unsupported Media Type", "The request body must be JSON (Content-Type: application/json).")
-    body = await request.read()
     try:
-        payload = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
+        return parse_json(await request.read())
+    except MalformedJson as exc:
         raise Problem(400, "Bad Request", f"The request body is not valid JSON: {exc}.",
                       kind="urn:order-records:problem:malformed-json") from None
-    if _LONG_DIGITS.search(body):
-        # orjson reads an integer beyond 64 bits as a float, silently losing digits; the standard parser keeps it
-        # exact, so the 64-bit rules see and refuse it. orjson has accepted the body, so it is valid JSON.
-        try:
-            payload = json.loads(body)
-        except (ValueError, RecursionError):
-            raise Problem(400, "Bad Request", "The request body holds a number or nesting too large to read.",
-                          kind="urn:order-records:problem:malformed-json") from None
-    return payload
 
 
 @requires(WRITE)

@@ -1,0 +1,158 @@
+"""Hostile requests: each gets the right 4xx with a problem+json body, and nothing is stored."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app.factory import create_app
+from app.settings import Settings
+from app.store.base import RecordFilter
+from app.store.sqlite import SqliteStore
+from tests.conftest import put_records
+from tests.factories import full_record, minimal_record
+
+PUT = "/api/orderrecords"
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def body_of(*records: Any) -> bytes:
+    return orjson.dumps({"orderRecords": list(records)})
+
+
+def raw_body(text: str) -> bytes:
+    return text.encode()
+
+
+REJECTED_BODIES = {
+    "deeply nested": b'{"orderRecords": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    "NaN": raw_body('{"orderRecords": [{"x": NaN}]}'),
+    "Infinity": raw_body('{"orderRecords": [{"x": -Infinity}]}'),
+    "overflowing float": raw_body('{"orderRecords": [{"x": 1e999}]}'),
+    "duplicate keys": raw_body('{"orderRecords": [], "orderRecords": [{"facilityRef": "x"}]}'),
+    "nested duplicate keys": raw_body(json.dumps({"orderRecords": [minimal_record()]})
+                                      .replace('"facilityRef"', '"facilityRef": "a", "facilityRef"')),
+    "not UTF-8": b'{"orderRecords": [{"facilityRef": "\xff\xfe"}]}',
+    "lone surrogate": raw_body('{"orderRecords": [{"facilityRef": "\\ud800"}]}'),
+    "UTF-8 BOM": b"\xef\xbb\xbf" + body_of(minimal_record()),
+    "truncated": body_of(minimal_record())[:-3],
+    "trailing data": body_of(minimal_record()) + b" {}",
+    "empty": b"",
+    "giant integer": raw_body('{"orderRecords": [{"x": ' + "9" * 5000 + "}]}"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REJECTED_BODIES))
+async def test_malformed_json_bodies_get_400(client: Any, auth: dict[str, str], name: str) -> None:
+    response = await client.put(PUT, data=REJECTED_BODIES[name], headers={**auth, **JSON_HEADERS})
+    assert response.status == 400, name
+    assert response.content_type == "application/problem+json"
+    problem = await response.json()
+    assert problem["status"] == 400 and problem["type"] == "urn:order-records:problem:malformed-json"
+    assert (await (await client.get(PUT, headers=auth)).json())["total"] == 0
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded",
+                                          "multipart/form-data; boundary=x", "application/xml"])
+async def test_wrong_or_missing_content_type_gets_415(client: Any, auth: dict[str, str],
+                                                      content_type: str | None) -> None:
+    headers = {**auth, **({"Content-Type": content_type} if content_type else {})}
+    response = await client.put(PUT, data=body_of(minimal_record()), headers=headers)
+    assert response.status == 415
+    assert (await response.json())["status"] == 415
+
+
+@pytest.mark.parametrize(("field", "record"), [
+    ("facilityRef", minimal_record(facilityRef="x" * 10_000)),
+    ("tenantOrderRecordId", minimal_record(tenantOrderRecordId="t" * 10_000)),
+    ("lineItems.0.article.title", minimal_record(lineItems=[{"article": {"tenantArticleId": "a", "title": "x" * 10_000},
+                                                            "quantity": 1}])),
+    ("consumer.email", minimal_record(consumer={"email": "a" * 10_000 + "@example.com"})),
+    ("lineItems.0.quantity", minimal_record(lineItems=[{"article": {"tenantArticleId": "a"}, "quantity": 2**64}])),
+    ("lineItems.0.price.value", minimal_record(lineItems=[{"article": {"tenantArticleId": "a"}, "quantity": 1,
+                                                           "price": {"value": -(2**63) - 1, "currency": "EUR"}}])),
+    ("customAttributes", minimal_record(customAttributes={"n": 2**64})),
+    ("customAttributes", minimal_record(customAttributes={"$where": "sleep(1000)"})),
+    ("customAttributes", minimal_record(customAttributes={"a": {"$gt": ""}})),
+    ("lineItems.0.customAttributes", minimal_record(lineItems=[{"article": {"tenantArticleId": "a"}, "quantity": 1,
+                                                                "customAttributes": {"$set": {"x": 1}}}])),
+    ("customAttributes", minimal_record(customAttributes=json.loads('{"a":' * 40 + "1" + "}" * 40))),
+])
+async def test_limits_and_operator_keys_fail_the_record(client: Any, auth: dict[str, str], field: str,
+                                                        record: dict[str, Any]) -> None:
+    [result] = await put_records(client, [record], auth)
+    assert result["status"] == "FAILED"
+    assert field in [e["field"] for e in result["errors"]], result["errors"]
+    assert (await (await client.get(PUT, headers=auth)).json())["total"] == 0
+
+
+async def test_dotted_keys_in_custom_attributes_are_stored_verbatim(client: Any, auth: dict[str, str]) -> None:
+    """MongoDB 5+ stores dotted field names as data; they are never read as paths because we never query them."""
+    attributes = {"com.example.flag": True, "a": {"b.c": [1, {"d.e": "f"}]}}
+    [result] = await put_records(client, [minimal_record(customAttributes=attributes)], auth)
+    assert result["status"] == "CREATED"
+    stored = await (await client.get(f"{PUT}/{result['orderRecord']['id']}", headers=auth)).json()
+    assert stored["customAttributes"] == attributes
+
+
+@pytest.mark.parametrize("query", ["size=1&size=2", "facilityRef=a&facilityRef=b", "size[]=1", "facilityRef[$ne]=x",
+                                   "startAfterId=../../etc/passwd", "startAfterId[$gt]=", "size=1e3", "size=%00",
+                                   "tenantOrderRecordId=" + "t" * 2_000])
+async def test_hostile_query_strings_get_400(client: Any, auth: dict[str, str], query: str) -> None:
+    response = await client.get(f"{PUT}?{query}", headers=auth)
+    assert response.status == 400
+    assert (await response.json())["errors"]
+
+
+@pytest.mark.parametrize("path", ["..%2F..%2Fetc%2Fpasswd", "%2e%2e", "%00", "a" * 5000, "6b06a5407d9adefc136f67fa%00",
+                                  "$where", "6B06A5407D9ADEFC136F67FA"])
+async def test_path_traversal_and_junk_ids_get_404(client: Any, auth: dict[str, str], path: str) -> None:
+    response = await client.get(f"{PUT}/{path}", headers=auth)
+    assert response.status == 404
+    assert response.content_type == "application/problem+json"
+
+
+async def test_the_body_limit_is_a_setting(aiohttp_client: Any, settings: Settings, auth: dict[str, str]) -> None:
+    small = settings.replace({"server.max_body_bytes": 4096})
+    client = await aiohttp_client(create_app(small, store=SqliteStore(":memory:"), sweep=False))
+    response = await client.put(PUT, data=body_of(*[full_record(tenantOrderRecordId=str(i)) for i in range(5)]),
+                                headers={**auth, **JSON_HEADERS})
+    assert response.status == 413
+    assert (await response.json())["status"] == 413
+    assert (await client.put(PUT, data=body_of(minimal_record()), headers={**auth, **JSON_HEADERS})).status == 200
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=20,
+)
+near_records = st.fixed_dictionaries({}, optional={
+    "orderRecordDate": json_values | st.just("2026-11-01T10:00:00Z"),
+    "facilityRef": json_values | st.just("f"),
+    "lineItems": json_values | st.just([{"article": {"tenantArticleId": "a"}, "quantity": 1}]),
+    "consumer": json_values, "payments": json_values, "pricing": json_values, "customAttributes": json_values,
+})
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                   HealthCheck.too_slow])
+@given(body=json_values | st.fixed_dictionaries({"orderRecords": st.lists(near_records | json_values, max_size=3)}))
+async def test_random_json_never_yields_a_server_error(aiohttp_client: Any, settings: Settings,
+                                                       auth: dict[str, str], body: Any) -> None:
+    store = SqliteStore(":memory:")
+    client = await aiohttp_client(create_app(settings, store=store, sweep=False))
+    try:
+        response = await client.put(PUT, data=json.dumps(body), headers={**auth, **JSON_HEADERS})
+        assert response.status in (200, 400), await response.text()
+        if response.status == 200:
+            results = (await response.json())["results"]
+            created = sum(r["status"] == "CREATED" for r in results)
+            assert await store.count(RecordFilter()) == created
+    finally:
+        await client.close()
