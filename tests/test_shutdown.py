@@ -1,0 +1,83 @@
+"""Graceful shutdown: in-flight requests finish, the GDPR sweep stops, the process exits cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from app.factory import create_app
+from app.settings import Settings
+from app.store.sqlite import SqliteStore
+from tests.factories import minimal_record
+
+
+class SlowStore(SqliteStore):
+    """Inserts take long enough for a shutdown to begin while a request is in flight."""
+
+    async def insert_batch(self, records: list[dict[str, Any]]) -> Any:
+        await asyncio.sleep(0.5)
+        return await super().insert_batch(records)
+
+
+async def test_shutdown_waits_for_in_flight_requests_and_stops_the_sweep(
+        settings: Settings, auth: dict[str, str]) -> None:
+    store = SlowStore(":memory:")
+    app = create_app(settings.replace({"gdpr.sweep_interval_seconds": 0.05}), store=store, sweep=True)
+    runner = web.AppRunner(app, shutdown_timeout=10)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    assert any(t.get_name() == "gdpr-sweep" for t in asyncio.all_tasks())
+    async with aiohttp.ClientSession() as session:
+        in_flight = asyncio.create_task(session.put(f"http://127.0.0.1:{port}/api/orderrecords",
+                                                    json={"orderRecords": [minimal_record()]}, headers=auth))
+        await asyncio.sleep(0.2)
+        await runner.cleanup()  # what run_app does on SIGTERM
+        response = await in_flight
+        assert response.status == 200
+        assert [r["status"] for r in (await response.json())["results"]] == ["CREATED"]
+    assert not any(t.get_name() == "gdpr-sweep" for t in asyncio.all_tasks())
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_sigterm_stops_the_process_cleanly(tmp_path: Any) -> None:
+    port = _free_port()
+    env = {**os.environ, "ORDER_RECORDS_SQLITE_PATH": str(tmp_path / "db.sqlite3"),
+           "ORDER_RECORDS_JWT_SECRET": "x" * 40}
+    proc = subprocess.Popen([sys.executable, "-m", "app", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("server did not become ready")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        assert proc.stdout is not None
+        proc.stdout.close()
