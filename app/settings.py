@@ -167,6 +167,20 @@ def _build(tree: Mapping[str, Mapping[str, Any]]) -> Settings:
     return settings
 
 
+def _usable_public_key(pem: str) -> bool:
+    """The key the authenticator can verify with; anything else would fail every token or crash at startup."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    try:
+        key = load_pem_public_key(pem.encode())
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return False
+    return isinstance(key, rsa.RSAPublicKey) or (
+        isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1))
+
+
 def _check(ok: bool, dotted: str, rule: str) -> None:
     if not ok:
         raise SettingsError(f"setting {dotted} ({env_name(dotted)}) {rule}")
@@ -185,7 +199,8 @@ def _validate(s: Settings) -> None:
     keys = [k for k in ("secret", "public_key", "jwks_url") if getattr(s.jwt, k)]
     _check(len(keys) <= 1, "jwt." + (keys[-1] if keys else "secret"),
            "conflicts with another key setting: configure only one of jwt.secret, jwt.public_key, jwt.jwks_url")
-    _check(not s.jwt.public_key or "-----BEGIN" in s.jwt.public_key, "jwt.public_key", "must be a PEM public key")
+    _check(not s.jwt.public_key or _usable_public_key(s.jwt.public_key), "jwt.public_key",
+           "must be a PEM public key: RSA (RS256) or EC P-256 (ES256)")
     _check(not s.jwt.jwks_url or s.jwt.jwks_url.startswith(("https://", "http://")), "jwt.jwks_url",
            "must be an http(s) URL")
     g = s.gdpr
