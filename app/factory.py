@@ -11,6 +11,7 @@ from app.domain.instants import utc_now
 from app.errors import error_middleware
 from app.handlers import add_routes
 from app.keys import BUILDER, CLOCK, SETTINGS, STORE, Clock
+from app.openapi import setup_openapi
 from app.records import RecordBuilder
 from app.settings import Settings, SettingsError
 from app.store.base import Store
@@ -50,4 +51,5 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock =
     if sweep:
         app.cleanup_ctx.append(sweep_ctx)
     add_routes(app)
+    setup_openapi(app)
     return app

@@ -23,6 +23,9 @@ MAX_JSON_DEPTH = 32
 PAYMENT_STATUSES = ("COMPLETED", "FAILED", "CANCELLED", "REFUNDED", "PARTIALLY_REFUNDED")
 COUNTRY_CODES = frozenset(c.alpha_2 for c in pycountry.countries)
 OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
+# RFC 3339, the ISO 8601 profile OpenAPI's `date-time` means; the offset may be missing here so that its absence
+# gets its own message below.
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})?\Z")
 
 
 class StrictInteger(fields.Integer):
@@ -57,7 +60,7 @@ class StrictBoolean(fields.Boolean):
 
 
 class OffsetDateTime(fields.DateTime):
-    """An ISO 8601 date-time with a UTC offset; stored exactly as given."""
+    """An RFC 3339 (ISO 8601) date-time with a UTC offset; stored exactly as given."""
 
     default_error_messages: ClassVar[dict[str, str]] = {
         "offset": "Must include a UTC offset, e.g. 2024-05-01T10:00:00+02:00 or ...Z."}
@@ -68,7 +71,7 @@ class OffsetDateTime(fields.DateTime):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         # The parser the record rules use later on the stored string: what passes here always parses there.
         try:
-            if not isinstance(value, str) or len(value) > 64:
+            if not isinstance(value, str) or not RFC3339.match(value):
                 raise ValueError
             parsed = datetime.fromisoformat(value)
         except ValueError:
@@ -267,7 +270,7 @@ class OrderRecordForCreation(Strict):
 class OrderRecordBulkOperations(Strict):
     """The envelope only: each record is validated on its own so one bad record fails alone."""
 
-    orderRecords = fields.List(fields.Raw(metadata={"type": "object"}), required=True,
+    orderRecords = fields.List(fields.Raw(allow_none=True, metadata={"type": "object"}), required=True,
                                validate=validate.Length(1, MAX_BATCH))
 
 
