@@ -83,7 +83,7 @@ class OffsetDateTime(fields.DateTime):
 
 def _iso_duration(value: str) -> None:
     try:
-        if len(value) > 64 or not value.startswith("P"):
+        if len(value) > 64 or not value.startswith("P") or value.endswith(("P", "T")):
             raise ValueError
         isodate.parse_duration(value)
     except (ValueError, isodate.ISO8601Error):
@@ -274,8 +274,17 @@ class OrderRecordBulkOperations(Strict):
                                validate=validate.Length(1, MAX_BATCH))
 
 
+class QueryInteger(fields.Integer):
+    """A query-string integer: plain ASCII digits only (no sign, spaces, underscores or other scripts' digits)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > 9:
+            raise self.make_error("invalid")
+        return int(value)
+
+
 class OrderRecordsQuery(Strict):
-    size = fields.Integer(load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(1, MAX_PAGE_SIZE))
+    size = QueryInteger(load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(1, MAX_PAGE_SIZE))
     startAfterId = fields.String(validate=validate.Regexp(OBJECT_ID, error="Not a valid ObjectId (24 hex chars)."))
     facilityRef = Ident()
     tenantOrderRecordId = Ident()

@@ -45,6 +45,7 @@ def test_defaults_are_filled_like_marshmallow() -> None:
     lambda r: r["consumer"]["addresses"][0].update(country="XX"),
     lambda r: r.update(orderRecordDate="2026-11-01T10:15:00"),
     lambda r: r["lineItems"][0]["warranty"].update(warrantyPeriod="2 years"),
+    lambda r: r["lineItems"][0]["warranty"].update(warrantyPeriod="PT"),
     lambda r: r.update(customAttributes={"$where": "1"}),
     lambda r: r.update(lineItems=[]),
     lambda r: r.update(payments=None),

@@ -102,6 +102,7 @@ async def test_dotted_keys_in_custom_attributes_are_stored_verbatim(client: Any,
 
 @pytest.mark.parametrize("query", ["size=1&size=2", "facilityRef=a&facilityRef=b", "size[]=1", "facilityRef[$ne]=x",
                                    "startAfterId=../../etc/passwd", "startAfterId[$gt]=", "size=1e3", "size=%00",
+                                   "size=5_0", "size=%2B5", "size=%205", "size=%D9%A5", "size=0x10",
                                    "tenantOrderRecordId=" + "t" * 2_000])
 async def test_hostile_query_strings_get_400(client: Any, auth: dict[str, str], query: str) -> None:
     response = await client.get(f"{PUT}?{query}", headers=auth)

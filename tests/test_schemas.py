@@ -1,0 +1,540 @@
+"""Validation rules of REFERENCE.md through RecordBuilder and the schemas directly: fast, no HTTP, no store."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from marshmallow import ValidationError
+
+from app.records import SYSTEM_FIELD_MESSAGE, RecordBuilder, RecordRejected, flatten_errors
+from app.schemas import OrderRecordBulkOperations, OrderRecordsQuery
+from app.settings import GdprSettings, make_settings
+from tests.conftest import NOW
+from tests.factories import full_record, minimal_record, money
+
+RECORD_ID = "65a1b2c3d4e5f60718293a4b"
+UNKNOWN = "Unknown field."
+REQUIRED = "Missing data for required field."
+DEFAULT_GDPR = make_settings().gdpr
+BUILDER = RecordBuilder(DEFAULT_GDPR)
+
+
+def build(raw: Any, now: datetime = NOW, builder: RecordBuilder = BUILDER) -> dict[str, Any]:
+    return builder.build(raw, RECORD_ID, now)
+
+
+def rejected(raw: Any, now: datetime = NOW, builder: RecordBuilder = BUILDER) -> list[dict[str, str]]:
+    with pytest.raises(RecordRejected) as info:
+        builder.build(raw, RECORD_ID, now)
+    errors = info.value.errors
+    assert errors, "a rejection must name at least one reason"
+    for error in errors:
+        assert set(error) == {"field", "message"}
+        assert isinstance(error["field"], str) and isinstance(error["message"], str) and error["message"]
+    return errors
+
+
+def put(record: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A deep copy of `record` with the dotted `path` set to `value` (list indexes as numbers)."""
+    record = copy.deepcopy(record)
+    *parents, last = path.split(".")
+    node: Any = record
+    for key in parents:
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    if isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+    return record
+
+
+def drop(record: dict[str, Any], path: str) -> dict[str, Any]:
+    record = copy.deepcopy(record)
+    *parents, last = path.split(".")
+    node: Any = record
+    for key in parents:
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    del node[last]
+    return record
+
+
+def line(i: int = 0, **extra: Any) -> dict[str, Any]:
+    return {"article": {"tenantArticleId": f"art-{i}"}, "quantity": 1, **extra}
+
+
+def address(country: str = "DE") -> dict[str, Any]:
+    return {"addressType": "POSTAL_ADDRESS", "city": "Berlin", "country": country}
+
+
+def payment(**extra: Any) -> dict[str, Any]:
+    return {"method": "CARD", "amount": money(100), "status": "COMPLETED", **extra}
+
+
+def pricing_entries(group: str, n: int) -> dict[str, Any]:
+    return {group: [{"amount": money(1)} for _ in range(n)]}
+
+
+FULL = full_record()
+MINIMAL = minimal_record()
+
+# (case id, record, field the single error names, part of its message or None)
+INVALID: list[tuple[str, dict[str, Any], str, str | None]] = [
+    # required fields
+    ("orderRecordDate missing", drop(MINIMAL, "orderRecordDate"), "orderRecordDate", REQUIRED),
+    ("facilityRef missing", drop(MINIMAL, "facilityRef"), "facilityRef", REQUIRED),
+    ("lineItems missing", drop(MINIMAL, "lineItems"), "lineItems", REQUIRED),
+    ("article missing", drop(MINIMAL, "lineItems.0.article"), "lineItems.0.article", REQUIRED),
+    ("tenantArticleId missing", drop(MINIMAL, "lineItems.0.article.tenantArticleId"),
+     "lineItems.0.article.tenantArticleId", REQUIRED),
+    ("quantity missing", drop(MINIMAL, "lineItems.0.quantity"), "lineItems.0.quantity", REQUIRED),
+    ("attribute key missing", drop(FULL, "lineItems.0.article.attributes.0.key"),
+     "lineItems.0.article.attributes.0.key", REQUIRED),
+    ("attribute value missing", drop(FULL, "lineItems.0.article.attributes.0.value"),
+     "lineItems.0.article.attributes.0.value", REQUIRED),
+    ("price value missing", drop(FULL, "lineItems.0.price.value"), "lineItems.0.price.value", REQUIRED),
+    ("price currency missing", drop(FULL, "lineItems.0.price.currency"), "lineItems.0.price.currency", REQUIRED),
+    ("warrantyPeriod missing", drop(FULL, "lineItems.0.warranty.warrantyPeriod"),
+     "lineItems.0.warranty.warrantyPeriod", REQUIRED),
+    ("warrantyStartDate missing", drop(FULL, "lineItems.0.warranty.warrantyStartDate"),
+     "lineItems.0.warranty.warrantyStartDate", REQUIRED),
+    ("isReturnable missing", drop(FULL, "lineItems.0.returnPolicy.isReturnable"),
+     "lineItems.0.returnPolicy.isReturnable", REQUIRED),
+    ("country missing", drop(FULL, "consumer.addresses.0.country"), "consumer.addresses.0.country", REQUIRED),
+    ("phone value missing", drop(FULL, "consumer.addresses.0.phoneNumbers.0.value"),
+     "consumer.addresses.0.phoneNumbers.0.value", REQUIRED),
+    ("payment method missing", drop(FULL, "payments.0.method"), "payments.0.method", REQUIRED),
+    ("payment amount missing", drop(FULL, "payments.0.amount"), "payments.0.amount", REQUIRED),
+    ("payment status missing", drop(FULL, "payments.0.status"), "payments.0.status", REQUIRED),
+    ("discount amount missing", drop(FULL, "pricing.discounts.0.amount"), "pricing.discounts.0.amount", REQUIRED),
+    ("fee amount missing", drop(FULL, "pricing.fees.0.amount"), "pricing.fees.0.amount", REQUIRED),
+    ("tax amount missing", drop(FULL, "pricing.taxes.1.amount"), "pricing.taxes.1.amount", REQUIRED),
+    # list limits
+    ("lineItems empty", put(MINIMAL, "lineItems", []), "lineItems", None),
+    ("lineItems 501", put(MINIMAL, "lineItems", [line(i) for i in range(501)]), "lineItems", None),
+    ("addresses 11", put(FULL, "consumer.addresses", [address() for _ in range(11)]), "consumer.addresses", None),
+    ("payments 101", put(MINIMAL, "payments", [payment() for _ in range(101)]), "payments", None),
+    ("discounts 101", put(MINIMAL, "pricing", pricing_entries("discounts", 101)), "pricing.discounts", None),
+    ("fees 101", put(MINIMAL, "pricing", pricing_entries("fees", 101)), "pricing.fees", None),
+    ("taxes 101", put(MINIMAL, "pricing", pricing_entries("taxes", 101)), "pricing.taxes", None),
+    # string lengths
+    ("facilityRef empty", put(MINIMAL, "facilityRef", ""), "facilityRef", None),
+    ("facilityRef 257", put(MINIMAL, "facilityRef", "f" * 257), "facilityRef", None),
+    ("tenantOrderRecordId empty", put(MINIMAL, "tenantOrderRecordId", ""), "tenantOrderRecordId", None),
+    ("tenantOrderRecordId 257", put(MINIMAL, "tenantOrderRecordId", "t" * 257), "tenantOrderRecordId", None),
+    ("tenantArticleId empty", put(MINIMAL, "lineItems.0.article.tenantArticleId", ""),
+     "lineItems.0.article.tenantArticleId", None),
+    # wrong JSON types
+    ("facilityRef number", put(MINIMAL, "facilityRef", 7), "facilityRef", "Not a valid string."),
+    ("facilityRef null", put(MINIMAL, "facilityRef", None), "facilityRef", None),
+    ("lineItems object", put(MINIMAL, "lineItems", {"0": line()}), "lineItems", None),
+    ("lineItem not an object", put(MINIMAL, "lineItems", ["x"]), "lineItems.0", None),
+    ("consumer string", put(MINIMAL, "consumer", "jane"), "consumer", None),
+    ("customAttributes list", put(MINIMAL, "customAttributes", [1, 2]), "customAttributes", None),
+    # quantity
+    ("quantity 0", put(MINIMAL, "lineItems.0.quantity", 0), "lineItems.0.quantity", None),
+    ("quantity -1", put(MINIMAL, "lineItems.0.quantity", -1), "lineItems.0.quantity", None),
+    ("quantity string", put(MINIMAL, "lineItems.0.quantity", "2"), "lineItems.0.quantity", None),
+    ("quantity float", put(MINIMAL, "lineItems.0.quantity", 2.0), "lineItems.0.quantity", None),
+    ("quantity 1.5", put(MINIMAL, "lineItems.0.quantity", 1.5), "lineItems.0.quantity", None),
+    ("quantity true", put(MINIMAL, "lineItems.0.quantity", True), "lineItems.0.quantity", None),
+    ("quantity null", put(MINIMAL, "lineItems.0.quantity", None), "lineItems.0.quantity", None),
+    ("quantity 2**63", put(MINIMAL, "lineItems.0.quantity", 2**63), "lineItems.0.quantity", None),
+    ("quantity 2**64 as the JSON parser hands it on", put(MINIMAL, "lineItems.0.quantity", float(2**64)),
+     "lineItems.0.quantity", None),
+    # other integers and booleans
+    ("value string", put(FULL, "lineItems.0.price.value", "199"), "lineItems.0.price.value", None),
+    ("value float", put(FULL, "lineItems.0.price.value", 199.0), "lineItems.0.price.value", None),
+    ("value true", put(FULL, "lineItems.0.price.value", True), "lineItems.0.price.value", None),
+    ("value 2**63", put(FULL, "lineItems.0.price.value", 2**63), "lineItems.0.price.value", None),
+    ("value -2**63-1", put(FULL, "lineItems.0.price.value", -(2**63) - 1), "lineItems.0.price.value", None),
+    ("value 10**30", put(FULL, "payments.0.amount.value", 10**30), "payments.0.amount.value", None),
+    ("decimalPlaces 5", put(FULL, "lineItems.0.price.decimalPlaces", 5), "lineItems.0.price.decimalPlaces", None),
+    ("decimalPlaces -1", put(FULL, "lineItems.0.price.decimalPlaces", -1), "lineItems.0.price.decimalPlaces", None),
+    ("decimalPlaces string", put(FULL, "lineItems.0.price.decimalPlaces", "2"), "lineItems.0.price.decimalPlaces",
+     None),
+    ("priority string", put(FULL, "lineItems.0.article.attributes.0.priority", "1"),
+     "lineItems.0.article.attributes.0.priority", None),
+    ("priority true", put(FULL, "lineItems.0.article.attributes.0.priority", True),
+     "lineItems.0.article.attributes.0.priority", None),
+    ("isReturnable string", put(FULL, "lineItems.0.returnPolicy.isReturnable", "true"),
+     "lineItems.0.returnPolicy.isReturnable", None),
+    ("isReturnable 1", put(FULL, "lineItems.0.returnPolicy.isReturnable", 1),
+     "lineItems.0.returnPolicy.isReturnable", None),
+    ("includedInPrice string", put(FULL, "pricing.taxes.0.includedInPrice", "false"),
+     "pricing.taxes.0.includedInPrice", None),
+    ("includedInPrice 0", put(FULL, "pricing.taxes.0.includedInPrice", 0), "pricing.taxes.0.includedInPrice", None),
+    ("rate over 100", put(FULL, "pricing.taxes.0.rate", 100.5), "pricing.taxes.0.rate", None),
+    ("rate negative", put(FULL, "pricing.taxes.0.rate", -1), "pricing.taxes.0.rate", None),
+    ("rate string", put(FULL, "pricing.taxes.0.rate", "19"), "pricing.taxes.0.rate", None),
+    ("rate true", put(FULL, "pricing.taxes.0.rate", True), "pricing.taxes.0.rate", None),
+    ("customAttributes int beyond 64 bits", put(MINIMAL, "customAttributes", {"n": 2**63}), "customAttributes",
+     "64 bits"),
+    ("line customAttributes int beyond 64 bits", put(FULL, "lineItems.0.customAttributes", {"a": [-(2**64)]}),
+     "lineItems.0.customAttributes", "64 bits"),
+    ("customAttributes operator key", put(MINIMAL, "customAttributes", {"x": {"$where": "1"}}), "customAttributes",
+     None),
+    # totals that do not fit 64 bits
+    ("subTotal beyond 64 bits, total within", minimal_record(
+        lineItems=[line(price=money(2**63 - 1)), line(price=money(1))], pricing={"discounts": [{"amount": money(1)}]}),
+     "pricing.priceBreakdown.subTotal", "64 bits"),
+    ("total beyond 64 bits", put(MINIMAL, "lineItems", [line(price=money(2**63 - 1), deposit=money(1))]),
+     "pricing.priceBreakdown.total", "64 bits"),
+    # enums, codes, formats
+    ("payment status unknown", put(FULL, "payments.0.status", "PAID"), "payments.0.status", None),
+    ("payment status lower case", put(FULL, "payments.0.status", "completed"), "payments.0.status", None),
+    ("currency EURO", put(FULL, "lineItems.0.price.currency", "EURO"), "lineItems.0.price.currency",
+     "ISO 4217"),
+    ("currency lower case", put(MINIMAL, "lineItems.0.price", money(1, "eur")), "lineItems.0.price.currency",
+     "ISO 4217"),
+    ("currency unknown", put(MINIMAL, "payments", [payment(amount=money(1, "XYZ"))]), "payments.0.amount.currency",
+     "ISO 4217"),
+    ("country unknown", put(FULL, "consumer.addresses.0.country", "XX"), "consumer.addresses.0.country",
+     "ISO 3166-1"),
+    ("country lower case", put(FULL, "consumer.addresses.0.country", "de"), "consumer.addresses.0.country", None),
+    ("country alpha-3", put(FULL, "consumer.addresses.0.country", "DEU"), "consumer.addresses.0.country", None),
+    ("email without @", put(FULL, "consumer.email", "jane.doe.example.com"), "consumer.email", None),
+    ("email without domain", put(FULL, "consumer.email", "jane@"), "consumer.email", None),
+    ("email with space", put(FULL, "consumer.email", "jane doe@example.com"), "consumer.email", None),
+    ("duration words", put(FULL, "lineItems.0.warranty.warrantyPeriod", "2 years"),
+     "lineItems.0.warranty.warrantyPeriod", "ISO 8601 duration"),
+    ("duration without P", put(FULL, "lineItems.0.warranty.warrantyPeriod", "2Y"),
+     "lineItems.0.warranty.warrantyPeriod", "ISO 8601 duration"),
+    ("duration P only", put(FULL, "lineItems.0.warranty.warrantyPeriod", "P"),
+     "lineItems.0.warranty.warrantyPeriod", "ISO 8601 duration"),
+    ("duration trailing garbage", put(FULL, "lineItems.0.warranty.warrantyPeriod", "P2Yx"),
+     "lineItems.0.warranty.warrantyPeriod", "ISO 8601 duration"),
+    ("duration empty", put(FULL, "lineItems.0.warranty.warrantyPeriod", ""),
+     "lineItems.0.warranty.warrantyPeriod", None),
+    ("date without offset", put(MINIMAL, "orderRecordDate", "2026-11-01T10:15:00"), "orderRecordDate",
+     "UTC offset"),
+    ("date only", put(MINIMAL, "orderRecordDate", "2026-11-01"), "orderRecordDate", None),
+    ("date garbage", put(MINIMAL, "orderRecordDate", "yesterday"), "orderRecordDate", None),
+    ("date number", put(MINIMAL, "orderRecordDate", 1764000000), "orderRecordDate", None),
+    ("date unpadded", put(MINIMAL, "orderRecordDate", "2026-1-5T1:2Z"), "orderRecordDate", None),
+    ("date month 13", put(MINIMAL, "orderRecordDate", "2026-13-01T10:00:00Z"), "orderRecordDate", None),
+    ("warranty start without offset", put(FULL, "lineItems.0.warranty.warrantyStartDate", "2026-11-01T10:15:00"),
+     "lineItems.0.warranty.warrantyStartDate", "UTC offset"),
+    ("return window without offset", put(FULL, "lineItems.0.returnPolicy.returnWindowEndDate", "2026-12-01"),
+     "lineItems.0.returnPolicy.returnWindowEndDate", None),
+    ("paidAt without offset", put(FULL, "payments.0.paidAt", "2026-11-01T10:16:00"), "payments.0.paidAt",
+     "UTC offset"),
+    # unknown fields, at every level
+    ("unknown top-level field", put(MINIMAL, "foo", 1), "foo", UNKNOWN),
+    ("unknown line item field", put(MINIMAL, "lineItems.0.foo", 1), "lineItems.0.foo", UNKNOWN),
+    ("unknown article field", put(MINIMAL, "lineItems.0.article.sku", "x"), "lineItems.0.article.sku", UNKNOWN),
+    ("unknown money field", put(FULL, "lineItems.0.price.cents", 1), "lineItems.0.price.cents", UNKNOWN),
+    ("unknown warranty field", put(FULL, "lineItems.0.warranty.until", "x"), "lineItems.0.warranty.until", UNKNOWN),
+    ("unknown consumer field", put(FULL, "consumer.phone", "1"), "consumer.phone", UNKNOWN),
+    ("unknown address field", put(FULL, "consumer.addresses.0.state", "BE"), "consumer.addresses.0.state",
+     UNKNOWN),
+    ("unknown payment field", put(FULL, "payments.0.card", "visa"), "payments.0.card", UNKNOWN),
+    ("unknown origin field", put(FULL, "origin.storeId", "s"), "origin.storeId", UNKNOWN),
+    ("unknown pricing field", put(FULL, "pricing.coupons", []), "pricing.coupons", UNKNOWN),
+    ("unknown tax field", put(FULL, "pricing.taxes.0.country", "DE"), "pricing.taxes.0.country", UNKNOWN),
+    ("system-named field inside a line item", put(MINIMAL, "lineItems.0.id", "x"), "lineItems.0.id", UNKNOWN),
+    # the one-currency rule
+    ("mixed currency in line items", put(FULL, "lineItems.1.price", money(1000, "USD")), "lineItems.1.price.currency",
+     "one currency"),
+    ("mixed currency in payments", put(FULL, "payments.0.refundedAmount", money(0, "USD")),
+     "payments.0.refundedAmount.currency", "one currency"),
+    ("mixed currency in taxes", put(FULL, "pricing.taxes.1.amount", money(5, "CHF")), "pricing.taxes.1.amount.currency",
+     "one currency"),
+]
+
+
+@pytest.mark.parametrize(("record", "field", "message"), [c[1:] for c in INVALID], ids=[c[0] for c in INVALID])
+def test_invalid_record_is_rejected_naming_the_field(record: dict[str, Any], field: str, message: str | None) -> None:
+    errors = rejected(record)
+    assert [e["field"] for e in errors] == [field], errors
+    if message is not None:
+        assert message in errors[0]["message"]
+
+
+SYSTEM_CASES = [
+    ("id", "65a1b2c3d4e5f60718293a4b"), ("version", 1), ("created", "2026-11-25T12:00:00.000Z"),
+    ("lastModified", "2026-11-25T12:00:00.000Z"), ("anonymized", False),
+    ("gdprCleanupDate", "2027-01-30T09:15:00.000Z"), ("deletionDate", "2036-10-29T09:15:00.000Z"),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), SYSTEM_CASES, ids=[c[0] for c in SYSTEM_CASES])
+def test_system_fields_are_rejected_on_input(name: str, value: Any) -> None:
+    assert rejected(full_record(**{name: value})) == [{"field": name, "message": SYSTEM_FIELD_MESSAGE}]
+
+
+def test_price_breakdown_is_rejected_on_input() -> None:
+    record = put(FULL, "pricing.priceBreakdown", {"total": money(1)})
+    assert rejected(record) == [{"field": "pricing.priceBreakdown", "message": SYSTEM_FIELD_MESSAGE}]
+
+
+def test_every_reason_is_reported_at_once() -> None:
+    record = put(FULL, "lineItems.0.quantity", 0)
+    record = put(record, "consumer.addresses.0.country", "XX")
+    record = put(record, "version", 2)
+    record = put(record, "payments.0.status", "PAID")
+    errors = rejected(record)
+    assert {e["field"] for e in errors} == {"lineItems.0.quantity", "consumer.addresses.0.country", "version",
+                                            "payments.0.status"}
+
+
+def test_a_record_that_is_not_an_object_is_rejected() -> None:
+    for raw in ([], "record", 3, None, True):
+        assert rejected(raw) == [{"field": "", "message": "Each order record must be a JSON object."}]
+
+
+# --- values that are fine, right at the limits ---------------------------------------------------------------------
+
+VALID: list[tuple[str, dict[str, Any]]] = [
+    ("lineItems 1", MINIMAL),
+    ("lineItems 500", put(MINIMAL, "lineItems", [line(i, price=money(i)) for i in range(500)])),
+    ("addresses 10", put(FULL, "consumer.addresses", [address() for _ in range(10)])),
+    ("addresses 0", put(FULL, "consumer.addresses", [])),
+    ("payments 100", put(MINIMAL, "payments", [payment() for _ in range(100)])),
+    ("payments 0", put(MINIMAL, "payments", [])),
+    ("discounts 100", put(MINIMAL, "pricing", pricing_entries("discounts", 100))),
+    ("fees 100", put(MINIMAL, "pricing", pricing_entries("fees", 100))),
+    ("taxes 100", put(MINIMAL, "pricing", pricing_entries("taxes", 100))),
+    ("facilityRef 1", put(MINIMAL, "facilityRef", "f")),
+    ("facilityRef 256", put(MINIMAL, "facilityRef", "f" * 256)),
+    ("facilityRef unicode 256", put(MINIMAL, "facilityRef", "ß" * 256)),
+    ("tenantOrderRecordId 1", put(MINIMAL, "tenantOrderRecordId", "t")),
+    ("tenantOrderRecordId 256", put(MINIMAL, "tenantOrderRecordId", "t" * 256)),
+    ("quantity 1", put(MINIMAL, "lineItems.0.quantity", 1)),
+    ("value 64-bit max", put(MINIMAL, "lineItems.0.price", money(2**63 - 1))),
+    ("value 64-bit min", put(MINIMAL, "lineItems.0.price", money(-(2**63)))),
+    ("value negative (a returned item)", put(MINIMAL, "lineItems.0.price", money(-500))),
+    ("decimalPlaces 0", put(MINIMAL, "lineItems.0.price", money(1, decimalPlaces=0))),
+    ("decimalPlaces 4", put(MINIMAL, "lineItems.0.price", money(1, decimalPlaces=4))),
+    ("rate 0", put(FULL, "pricing.taxes.0.rate", 0)),
+    ("rate 100", put(FULL, "pricing.taxes.0.rate", 100)),
+    ("customAttributes 64-bit int", put(MINIMAL, "customAttributes", {"n": 2**63 - 1, "m": -(2**63)})),
+    ("customAttributes empty", put(MINIMAL, "customAttributes", {})),
+    ("date with Z", put(MINIMAL, "orderRecordDate", "2026-11-01T10:15:00Z")),
+    ("date with negative offset", put(MINIMAL, "orderRecordDate", "2026-11-01T10:15:00-05:30")),
+    ("date with milliseconds", put(MINIMAL, "orderRecordDate", "2026-11-01T10:15:00.123+02:00")),
+    ("duration P6M", put(FULL, "lineItems.0.warranty.warrantyPeriod", "P6M")),
+    ("duration P1W", put(FULL, "lineItems.0.warranty.warrantyPeriod", "P1W")),
+    ("duration P1Y2M10DT2H30M", put(FULL, "lineItems.0.warranty.warrantyPeriod", "P1Y2M10DT2H30M")),
+    ("country US", put(FULL, "consumer.addresses.0.country", "US")),
+    ("email plus", put(FULL, "consumer.email", "jane+shop@mail.example.co.uk")),
+    ("consumer without addresses", put(MINIMAL, "consumer", {"consumerId": "c"})),
+    ("empty origin", put(MINIMAL, "origin", {})),
+    ("same currency JPY everywhere", put(MINIMAL, "payments", [payment(amount=money(5, "JPY"))])),
+] + [(f"payment status {s}", put(FULL, "payments.0.status", s))
+     for s in ("COMPLETED", "FAILED", "CANCELLED", "REFUNDED", "PARTIALLY_REFUNDED")]
+
+
+@pytest.mark.parametrize("record", [c[1] for c in VALID], ids=[c[0] for c in VALID])
+def test_valid_record_at_the_limits_is_accepted(record: dict[str, Any]) -> None:
+    built = build(record)
+    assert built["id"] == RECORD_ID
+    assert built["version"] == 1
+
+
+# --- what the builder adds and keeps -------------------------------------------------------------------------------
+
+def with_places(node: Any) -> Any:
+    """Every MonetaryValue of an input record with the decimalPlaces the service fills in (all EUR here)."""
+    if isinstance(node, list):
+        return [with_places(x) for x in node]
+    if isinstance(node, dict):
+        out = {k: with_places(v) for k, v in node.items()}
+        if set(node) >= {"value", "currency"} and "decimalPlaces" not in node:
+            out["decimalPlaces"] = {"EUR": 2, "JPY": 0, "KWD": 3}[node["currency"]]
+        return out
+    return node
+
+
+def eur(value: int) -> dict[str, Any]:
+    return {"value": value, "currency": "EUR", "decimalPlaces": 2}
+
+
+def test_full_record_is_built_with_every_field_and_the_system_fields() -> None:
+    raw = full_record()
+    built = build(raw)
+    expected = with_places(raw)
+    expected["pricing"]["priceBreakdown"] = {
+        "subTotal": eur(1597), "totalDeposit": eur(75), "totalDiscounts": eur(100), "totalFees": eur(20),
+        "totalTaxes": eur(261), "total": eur(1597),
+    }
+    expected.update({"id": RECORD_ID, "version": 1, "created": "2026-11-25T12:00:00.000Z",
+                     "lastModified": "2026-11-25T12:00:00.000Z", "anonymized": False,
+                     "gdprCleanupDate": "2027-01-30T09:15:00.000Z", "deletionDate": "2036-10-29T09:15:00.000Z"})
+    assert built == expected
+    assert raw == full_record(), "the input must not be changed"
+
+
+def test_minimal_record_gets_no_pricing() -> None:
+    built = build(minimal_record())
+    assert "pricing" not in built
+    assert built == {**minimal_record(), "id": RECORD_ID, "version": 1, "created": "2026-11-25T12:00:00.000Z",
+                     "lastModified": "2026-11-25T12:00:00.000Z", "anonymized": False,
+                     "gdprCleanupDate": "2027-01-30T09:15:00.000Z", "deletionDate": "2036-10-29T09:15:00.000Z"}
+
+
+@pytest.mark.parametrize(("currency", "places"), [("EUR", 2), ("JPY", 0), ("KWD", 3), ("USD", 2), ("BHD", 3)])
+def test_decimal_places_default_to_the_currency_minor_unit(currency: str, places: int) -> None:
+    raw = minimal_record(lineItems=[line(price=money(5, currency))], payments=[payment(amount=money(5, currency))])
+    built = build(raw)
+    assert built["lineItems"][0]["price"] == {"value": 5, "currency": currency, "decimalPlaces": places}
+    assert built["payments"][0]["amount"]["decimalPlaces"] == places
+    assert built["pricing"]["priceBreakdown"]["total"] == {"value": 5, "currency": currency, "decimalPlaces": places}
+
+
+def test_given_decimal_places_are_kept() -> None:
+    built = build(minimal_record(lineItems=[line(price=money(5, "JPY", decimalPlaces=2))]))
+    assert built["lineItems"][0]["price"]["decimalPlaces"] == 2
+
+
+def test_tax_included_in_price_defaults_to_true() -> None:
+    built = build(minimal_record(lineItems=[line(price=money(1190))], pricing={"taxes": [{"amount": money(190)}]}))
+    assert built["pricing"]["taxes"][0]["includedInPrice"] is True
+    assert built["pricing"]["priceBreakdown"]["total"]["value"] == 1190
+
+
+def test_dates_are_stored_as_given_and_lifecycle_dates_are_utc() -> None:
+    built = build(minimal_record(orderRecordDate="2026-10-31T23:30:00.250-05:00"))
+    assert built["orderRecordDate"] == "2026-10-31T23:30:00.250-05:00"
+    assert built["gdprCleanupDate"] == "2027-01-30T04:30:00.250Z"
+    assert built["deletionDate"] == "2036-10-29T04:30:00.250Z"
+
+
+def test_lifecycle_dates_follow_the_settings() -> None:
+    builder = RecordBuilder(GdprSettings(anonymize_after_days=10, delete_after_days=30, sweep_interval_seconds=60,
+                                         sweep_batch_size=500))
+    built = build(minimal_record(orderRecordDate="2026-11-20T00:00:00Z"), builder=builder)
+    assert (built["gdprCleanupDate"], built["deletionDate"]) == ("2026-11-30T00:00:00.000Z",
+                                                                 "2026-12-20T00:00:00.000Z")
+    assert built["anonymized"] is False
+    errors = rejected(minimal_record(orderRecordDate="2026-10-20T00:00:00Z"), builder=builder)
+    assert [e["field"] for e in errors] == ["orderRecordDate"]
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def test_record_older_than_the_retention_period_is_refused() -> None:
+    old = NOW - timedelta(days=3650, minutes=1)
+    errors = rejected(full_record(orderRecordDate=iso(old)))
+    assert [e["field"] for e in errors] == ["orderRecordDate"]
+    assert "Retention period is over" in errors[0]["message"]
+
+
+@pytest.mark.parametrize("date", ["0001-01-01T00:00:00+01:00", "0001-01-02T00:00:00Z", "1970-01-01T00:00:00Z"])
+def test_ancient_record_is_refused_for_its_retention_period(date: str) -> None:
+    errors = rejected(minimal_record(orderRecordDate=date))
+    assert [e["field"] for e in errors] == ["orderRecordDate"]
+    assert "Retention period is over" in errors[0]["message"]
+
+
+def test_record_too_far_in_the_future_is_refused_not_crashing() -> None:
+    errors = rejected(minimal_record(orderRecordDate="9999-12-31T23:59:59-01:00"))
+    assert [e["field"] for e in errors] == ["orderRecordDate"]
+
+
+def test_record_whose_deletion_date_is_now_is_refused() -> None:
+    """deletionDate == now counts as passed, like the cleanup date and the TTL index: it would be deleted at once."""
+    errors = rejected(minimal_record(orderRecordDate=iso(NOW - timedelta(days=3650))))
+    assert [e["field"] for e in errors] == ["orderRecordDate"]
+    assert "Retention period is over" in errors[0]["message"]
+    assert build(minimal_record(orderRecordDate=iso(NOW - timedelta(days=3650) + timedelta(milliseconds=1))))
+
+
+def test_record_just_inside_the_retention_period_is_stored_anonymized() -> None:
+    built = build(full_record(orderRecordDate=iso(NOW - timedelta(days=3650) + timedelta(minutes=1))))
+    assert built["anonymized"] is True
+
+
+@pytest.mark.parametrize(("age", "anonymized"), [(timedelta(days=89, hours=23), False), (timedelta(days=90), True),
+                                                 (timedelta(days=91), True)])
+def test_anonymized_at_once_when_the_cleanup_date_has_passed(age: timedelta, anonymized: bool) -> None:
+    built = build(full_record(orderRecordDate=iso(NOW - age)))
+    assert built["anonymized"] is anonymized
+    assert built["version"] == 1
+
+
+def test_anonymized_record_keeps_only_address_type_and_country() -> None:
+    raw = full_record(orderRecordDate=iso((NOW - timedelta(days=200)).astimezone(UTC)))
+    raw["consumer"]["addresses"].append({"country": "FR", "firstName": "Jean"})
+    built = build(raw)
+    assert built["consumer"] == {"addresses": [{"addressType": "POSTAL_ADDRESS", "country": "DE"},
+                                               {"country": "FR"}]}
+    rest = {k: v for k, v in built.items() if k != "consumer"}
+    fresh = build(full_record(orderRecordDate=raw["orderRecordDate"], consumer={"consumerId": "x"}))
+    assert rest == {**{k: v for k, v in fresh.items() if k != "consumer"}, "anonymized": True}
+
+
+def test_build_does_not_change_its_input() -> None:
+    raw = full_record(pricing={"taxes": [{"amount": money(5)}]})
+    snapshot = copy.deepcopy(raw)
+    build(raw)
+    assert raw == snapshot
+
+
+# --- flatten_errors ------------------------------------------------------------------------------------------------
+
+def test_flatten_errors_gives_dotted_paths() -> None:
+    messages = {"lineItems": {0: {"quantity": ["Must be at least 1."]}, 3: {"article": {"title": ["Too long."]}}},
+                "consumer": {"_schema": ["Bad."]}, "id": ["Unknown field."], "x": ["Unknown field."]}
+    assert flatten_errors(messages) == [
+        {"field": "lineItems.0.quantity", "message": "Must be at least 1."},
+        {"field": "lineItems.3.article.title", "message": "Too long."},
+        {"field": "consumer", "message": "Bad."},
+        {"field": "id", "message": SYSTEM_FIELD_MESSAGE},
+        {"field": "x", "message": "Unknown field."},
+    ]
+
+
+def test_flatten_errors_of_nested_system_like_names_keeps_unknown() -> None:
+    assert flatten_errors({"lineItems": {0: {"version": ["Unknown field."]}}}) == [
+        {"field": "lineItems.0.version", "message": "Unknown field."}]
+    assert flatten_errors({"pricing": {"priceBreakdown": ["Unknown field."]}}) == [
+        {"field": "pricing.priceBreakdown", "message": SYSTEM_FIELD_MESSAGE}]
+
+
+# --- the envelope and the list query --------------------------------------------------------------------------------
+
+def envelope_errors(payload: Any) -> dict[str, Any]:
+    with pytest.raises(ValidationError) as info:
+        OrderRecordBulkOperations().load(payload)
+    return info.value.messages  # type: ignore[return-value]
+
+
+def test_envelope_takes_1_to_25_records_of_any_shape() -> None:
+    assert OrderRecordBulkOperations().load({"orderRecords": [{}]}) == {"orderRecords": [{}]}
+    assert len(OrderRecordBulkOperations().load({"orderRecords": [1] * 25})["orderRecords"]) == 25
+
+
+@pytest.mark.parametrize(("payload", "field"), [
+    ({"orderRecords": [{}] * 26}, "orderRecords"), ({"orderRecords": []}, "orderRecords"), ({}, "orderRecords"),
+    ({"orderRecords": None}, "orderRecords"), ({"orderRecords": {"a": {}}}, "orderRecords"),
+    ({"orderRecords": "x"}, "orderRecords"), ({"orderRecords": [{}], "dryRun": True}, "dryRun"),
+])
+def test_envelope_rejects(payload: Any, field: str) -> None:
+    assert field in envelope_errors(payload)
+
+
+def test_query_defaults_and_limits() -> None:
+    query = OrderRecordsQuery()
+    assert query.load({}) == {"size": 20}
+    assert query.load({"size": "1"}) == {"size": 1}
+    assert query.load({"size": "500", "startAfterId": "0123456789abcdef01234567", "facilityRef": "f",
+                       "tenantOrderRecordId": "t"}) == {"size": 500, "startAfterId": "0123456789abcdef01234567",
+                                                        "facilityRef": "f", "tenantOrderRecordId": "t"}
+
+
+@pytest.mark.parametrize(("params", "field"), [
+    ({"size": "0"}, "size"), ({"size": "501"}, "size"), ({"size": "abc"}, "size"), ({"size": "-1"}, "size"),
+    ({"size": "1.5"}, "size"), ({"size": ""}, "size"), ({"startAfterId": "abc"}, "startAfterId"),
+    ({"startAfterId": "0123456789ABCDEF01234567"}, "startAfterId"),
+    ({"startAfterId": "0123456789abcdef012345678"}, "startAfterId"), ({"facilityRef": ""}, "facilityRef"),
+    ({"tenantOrderRecordId": "t" * 257}, "tenantOrderRecordId"), ({"page": "2"}, "page"),
+])
+def test_query_rejects(params: dict[str, str], field: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        OrderRecordsQuery().load(params)
+    assert set(info.value.messages) == {field}  # type: ignore[arg-type]
