@@ -42,12 +42,17 @@ def to_record(doc: dict[str, Any]) -> Record:
     return record
 
 
+def _tenant(tenant_order_record_id: str) -> dict[str, Any]:
+    # Repeats the unique index's partial filter so the planner can prove the index covers the query.
+    return {"$eq": tenant_order_record_id, "$type": "string"}
+
+
 def _query(filters: RecordFilter, start_after: str | None = None) -> dict[str, Any]:
     query: dict[str, Any] = {}
     if filters.facility_ref is not None:
         query["facilityRef"] = filters.facility_ref
     if filters.tenant_order_record_id is not None:
-        query["tenantOrderRecordId"] = filters.tenant_order_record_id
+        query["tenantOrderRecordId"] = _tenant(filters.tenant_order_record_id)
     if start_after is not None:
         query["_id"] = {"$gt": ObjectId(start_after)}
     return query
@@ -109,7 +114,7 @@ class MongoStore:
                 outcomes.append(InsertOutcome("CREATED", record))
                 continue
             existing = await self._call(self.collection.find_one(
-                {"tenantOrderRecordId": record["tenantOrderRecordId"]}))
+                {"tenantOrderRecordId": _tenant(record["tenantOrderRecordId"])}))
             if existing is None:  # stored and deleted in between: the caller may retry
                 raise StoreUnavailable("duplicate record vanished while reading it back")
             outcomes.append(InsertOutcome("ALREADY_EXISTS", to_record(existing)))
