@@ -7,8 +7,6 @@ import math
 import re
 from typing import Any
 
-import orjson
-
 _LONE_SURROGATE_HINT = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
@@ -56,7 +54,7 @@ def parse_json(body: bytes) -> Any:
         raise MalformedJson(str(exc) if isinstance(exc, MalformedJson) else "a number is too long") from None
     if _LONE_SURROGATE_HINT.search(body):
         try:  # escaped surrogate pairs are fine; a lone one is no character and cannot be stored or returned
-            orjson.dumps(value)
-        except orjson.JSONEncodeError:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
             raise MalformedJson("a string holds an unpaired UTF-16 surrogate escape") from None
     return value

@@ -91,6 +91,17 @@ async def test_limits_and_operator_keys_fail_the_record(client: Any, auth: dict[
     assert (await (await client.get(PUT, headers=auth)).json())["total"] == 0
 
 
+async def test_a_surrogate_pair_beside_a_big_integer_fails_only_the_record(client: Any, auth: dict[str, str]) -> None:
+    body = ('{"orderRecords": [' + json.dumps(minimal_record()) + ', {"facilityRef": "\\ud83d\\ude00", '
+            '"orderRecordDate": "2026-11-01T10:15:00Z", "lineItems": [{"article": {"tenantArticleId": "a"}, '
+            '"quantity": ' + str(10**30) + '}]}]}')
+    response = await client.put(PUT, data=body.encode(), headers={**auth, **JSON_HEADERS})
+    assert response.status == 200, await response.text()
+    created, failed = (await response.json())["results"]
+    assert created["status"] == "CREATED"
+    assert failed["status"] == "FAILED" and failed["errors"][0]["field"] == "lineItems.0.quantity"
+
+
 async def test_dotted_keys_in_custom_attributes_are_stored_verbatim(client: Any, auth: dict[str, str]) -> None:
     """MongoDB 5+ stores dotted field names as data; they are never read as paths because we never query them."""
     attributes = {"com.example.flag": True, "a": {"b.c": [1, {"d.e": "f"}]}}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import time
@@ -87,7 +88,7 @@ class Ledger:
             key, end_line, eof, rejects = self.pending.pop(self.next_seq)
             if self.rejects is not None:
                 for reject in rejects:
-                    self.rejects.write(orjson.dumps(reject) + b"\n")
+                    self.rejects.write(dump(reject) + b"\n")
             if key is not None:
                 self.checkpoint.advance(key, end_line, eof)
             self.next_seq += 1
@@ -101,3 +102,10 @@ class Ledger:
             self.rejects.flush()
         self.checkpoint.save()
         self.last_save = time.monotonic()
+
+
+def dump(entry: dict[str, Any]) -> bytes:
+    try:
+        return orjson.dumps(entry)
+    except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits read from a JSON array file
+        return json.dumps(entry, ensure_ascii=False, default=repr).encode()

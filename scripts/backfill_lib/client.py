@@ -104,7 +104,7 @@ async def put_batch(session: aiohttp.ClientSession, url: str, body: bytes, count
                 failure = f"HTTP {status} {detail}".strip()
                 if status == 429:
                     wait = retry_after(response.headers.get("Retry-After"))
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             failure = f"{type(exc).__name__}: {exc}"
         attempt += 1
         if attempt > policy.max_retries:

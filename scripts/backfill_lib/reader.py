@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Any, BinaryIO
 
-import orjson
+from app.jsonbody import MalformedJson, parse_json
 
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK = 1 << 20
@@ -68,8 +68,8 @@ def parse_line(n: int, raw: bytes) -> Item:
     if not raw.strip():
         return Item(n, None)  # blank line: counted, neither sent nor rejected
     try:
-        record = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
+        record = parse_json(raw)
+    except MalformedJson as exc:
         return Item(n, preview(raw), error=f"invalid JSON: {exc}")
     if not isinstance(record, dict):
         return Item(n, record, error=f"not a JSON object but {type(record).__name__}")
@@ -81,7 +81,7 @@ def iter_array(first: bytes, stream: BinaryIO, skip: int) -> Iterator[Item]:
     decode = codecs.getincrementaldecoder("utf-8-sig")().decode
     buf = decode(first).lstrip()[1:]  # drop the "["
     pos, eof, index, expect_value = 0, False, 0, True
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder()  # only finds where each element ends; parse_json then applies the service's rules
     while True:
         pos = WHITESPACE.match(buf, pos).end()  # type: ignore[union-attr]
         if pos >= len(buf) and not eof:
@@ -90,14 +90,23 @@ def iter_array(first: bytes, stream: BinaryIO, skip: int) -> Iterator[Item]:
             buf, pos = buf[pos:] + decode(chunk, final=eof), 0
             continue
         if pos >= len(buf):
-            yield Item(index + 1, "", error="unexpected end of input inside the JSON array")
+            yield from broken(index + 1, skip, "", "unexpected end of input inside the JSON array")
             return
         char = buf[pos]
         if not expect_value or (char == "]" and index == 0):
             if char == "]":
+                rest = buf[pos + 1:].strip()
+                while not rest and not eof:
+                    chunk = stream.read(CHUNK)
+                    eof = not chunk
+                    rest = decode(chunk, final=eof).strip()
+                if rest:
+                    message = "unexpected data after the end of the JSON array"
+                    yield from broken(index + 1, skip, rest[:200], message)
                 return
             if char != ",":
-                yield Item(index + 1, buf[pos:pos + 200], error=f"expected ',' or ']' at element {index + 1}")
+                message = f"expected ',' or ']' after element {index}"
+                yield from broken(index + 1, skip, buf[pos:pos + 200], message)
                 return
             pos, expect_value = pos + 1, True
             continue
@@ -107,17 +116,29 @@ def iter_array(first: bytes, stream: BinaryIO, skip: int) -> Iterator[Item]:
         except json.JSONDecodeError as exc:
             complete, error = eof or len(buf) - pos > MAX_ELEMENT, exc
             if complete:
-                yield Item(index + 1, buf[pos:pos + 2000], error=f"invalid JSON: {error}")
+                yield from broken(index + 1, skip, buf[pos:pos + 2000], f"invalid JSON: {error}")
                 return
         if not complete:  # the element may continue in the next chunk: read more and parse again
             chunk = stream.read(CHUNK)
             eof = not chunk
             buf, pos = buf[pos:] + decode(chunk, final=eof), 0
             continue
-        index, pos, expect_value = index + 1, end, False
+        text, index, pos, expect_value = buf[pos:end], index + 1, end, False
         if index <= skip:
             continue
+        try:
+            value = parse_json(text.encode("utf-8", "surrogatepass"))
+        except MalformedJson as exc:
+            yield Item(index, text[:2000], error=f"invalid JSON: {exc}")
+            continue
         if isinstance(value, dict):
-            yield Item(index, value)
+            yield Item(index, value, text.encode())  # the exact text: big integers stay exact
         else:
             yield Item(index, value, error=f"not a JSON object but {type(value).__name__}")
+
+
+def broken(line: int, skip: int, text: str, error: str) -> Iterator[Item]:
+    """The error that ends a JSON array file, unless a resumed run already reported it."""
+    if line > skip:
+        yield Item(line, text, error=error)
+
