@@ -1,0 +1,194 @@
+"""Benchmark: ingest and paged reads over real HTTP against the store alone, plus per-record costs and RSS."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiohttp
+import orjson
+
+from app.auth import PERMISSIONS, issue_token
+from app.factory import make_store
+from app.settings import Settings, make_settings
+from app.store.base import Store
+from scripts.bench_lib import (
+    BATCH,
+    PAGE,
+    Server,
+    http_ingest,
+    http_reads,
+    page_starts,
+    prepare,
+    store_ingest,
+    store_reads,
+)
+
+MONGODB_URI = "ORDER_RECORDS_MONGODB_URI"
+TARGETS = {"ingest_ratio": 0.5, "read_ratio": 0.8}
+T = TypeVar("T")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m scripts.bench", description=__doc__)
+    parser.add_argument("--records", type=int, default=20000, help="records to ingest and read (default 20000)")
+    parser.add_argument("--concurrency", type=int, default=8, help="concurrent HTTP clients for ingest (default 8)")
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes (default 1)")
+    parser.add_argument("--read-passes", type=int, default=3, help="full paged-read passes; the median counts")
+    parser.add_argument("--backend", choices=("sqlite", "mongodb"),
+                        default="mongodb" if os.environ.get(MONGODB_URI) else "sqlite",
+                        help=f"store to measure (default: mongodb if {MONGODB_URI} is set, else sqlite)")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
+    args = parser.parse_args(argv)
+    if args.backend == "mongodb" and not os.environ.get(MONGODB_URI):
+        parser.error(f"--backend mongodb needs {MONGODB_URI}")
+    if min(args.records, args.concurrency, args.workers, args.read_passes) < 1:
+        parser.error("--records, --concurrency, --workers and --read-passes must be at least 1")
+    return args
+
+
+def progress(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+class Backend:
+    """Fresh, throwaway stores of one kind: SQLite files in a temp dir, or MongoDB databases dropped at the end."""
+
+    def __init__(self, kind: str, tmp: Path) -> None:
+        self.kind, self.tmp, self.tag = kind, tmp, f"bench_{secrets.token_hex(4)}"
+
+    def settings(self, name: str) -> Settings:
+        if self.kind == "mongodb":
+            return make_settings({"mongodb.uri": os.environ[MONGODB_URI], "mongodb.database": f"{self.tag}_{name}"})
+        return make_settings({"sqlite.path": str(self.tmp / f"{name}.sqlite3")})
+
+    def server_env(self, name: str) -> dict[str, str]:
+        s = self.settings(name)
+        if self.kind == "mongodb":
+            return {MONGODB_URI: s.mongodb.uri, "ORDER_RECORDS_MONGODB_DATABASE": s.mongodb.database}
+        return {"ORDER_RECORDS_SQLITE_PATH": s.sqlite.path}
+
+    async def use(self, name: str, fn: Callable[[Store], Awaitable[T]]) -> T:
+        store = make_store(self.settings(name))
+        try:
+            return await fn(store)
+        finally:
+            if self.kind == "mongodb":
+                await store.client.drop_database(self.settings(name).mongodb.database)  # type: ignore[attr-defined]
+            await store.close()
+
+
+async def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    backend, load_before = Backend(args.backend, tmp), os.getloadavg()[0]
+    progress(f"preparing {args.records} records ({args.backend})")
+    bodies, built, figures = prepare(args.records, backend.settings("prepare"))
+    n, starts = len(built), page_starts([r["id"] for r in built])
+
+    progress("store alone: ingest (sequential, then concurrent) and paged reads")
+    seq_s = await backend.use("store_seq", lambda s: store_ingest(s, built, 1))
+    conc_s = await backend.use("store_conc", lambda s: store_ingest(s, built, args.concurrency))
+
+    async def ingest_and_read(store: Store) -> list[float]:
+        await store_ingest(store, built, 1)
+        return [await store_reads(store, starts, n) for _ in range(args.read_passes)]
+
+    store_read_s = statistics.median(await backend.use("store_read", ingest_and_read))
+
+    secret = secrets.token_urlsafe(32)
+    env = {"ORDER_RECORDS_JWT_SECRET": secret, "ORDER_RECORDS_GDPR_SWEEP_INTERVAL_SECONDS": "86400",
+           "ORDER_RECORDS_SERVER_LOG_LEVEL": "WARNING", **backend.server_env("http")}
+    headers = {"Authorization": f"Bearer {issue_token(secret, PERMISSIONS)}", "Content-Type": "application/json"}
+    schema = make_store(backend.settings("http"))  # made before the workers start: they would race to make it
+    await schema.open()
+    await schema.close()
+    server = Server(env, args.workers, tmp / "server.log")
+    try:
+        await server.wait_ready()
+        progress(f"server pid {server.proc.pid} ({args.workers} worker(s)) on {server.url}")
+        url = server.url + "/api/orderrecords"
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=args.concurrency)) as session:
+            cpu0 = server.cpu_seconds()
+            progress("HTTP ingest")
+            http_ingest_s, client_cpu, ids = await http_ingest(session, url, bodies, args.concurrency, headers)
+            progress("HTTP paged reads")
+            cpu1, reads = server.cpu_seconds(), [
+                await http_reads(session, url, page_starts(ids), ids, headers) for _ in range(args.read_passes)]
+            cpu2 = server.cpu_seconds()
+            progress("HTTP done")
+        rss = server.peak_rss_mib()
+    finally:
+        server.stop()
+        if args.backend == "mongodb":
+            await backend.use("http", lambda s: asyncio.sleep(0))
+
+    ingest_http, ingest_seq, ingest_conc = n / http_ingest_s, n / seq_s, n / conc_s
+    read_http, read_store = n / statistics.median(r[0] for r in reads), n / store_read_s
+    figures.update(
+        backend=args.backend, records=n, batch=BATCH, page=PAGE, concurrency=args.concurrency,
+        workers=args.workers, read_passes=args.read_passes, load_avg_1m=[load_before, os.getloadavg()[0]],
+        ingest_http_rps=ingest_http, ingest_store_rps=max(ingest_seq, ingest_conc),
+        ingest_store_sequential_rps=ingest_seq, ingest_store_concurrent_rps=ingest_conc,
+        ingest_store_mode="sequential" if ingest_seq >= ingest_conc else f"concurrency {args.concurrency}",
+        ingest_ratio=ingest_http / max(ingest_seq, ingest_conc),
+        read_http_rps=read_http, read_store_rps=read_store, read_ratio=read_http / read_store,
+        ingest_server_cpu_us=(cpu1 - cpu0) * 1e6 / n, ingest_client_cpu_us=client_cpu * 1e6 / n,
+        read_server_cpu_us=(cpu2 - cpu1) * 1e6 / (n * args.read_passes),
+        read_client_cpu_us=sum(r[1] for r in reads) * 1e6 / (n * args.read_passes),
+        server_processes=len(rss), server_peak_rss_mib=sum(rss), server_peak_rss_max_process_mib=max(rss),
+    )
+    figures["targets"] = {k: {"target": v, "pass": figures[k] >= v} for k, v in TARGETS.items()}
+    return figures
+
+
+def report(f: dict[str, Any]) -> str:
+    def mark(key: str) -> str:
+        return f"≥ {TARGETS[key]}  {'PASS' if f[key] >= TARGETS[key] else 'FAIL'}"
+
+    rows = [
+        ("ingest, records/s", f"{f['ingest_http_rps']:,.0f}", f"{f['ingest_store_rps']:,.0f}",
+         f"{f['ingest_ratio']:.3f}", mark("ingest_ratio")),
+        ("paged reads, records/s", f"{f['read_http_rps']:,.0f}", f"{f['read_store_rps']:,.0f}",
+         f"{f['read_ratio']:.3f}", mark("read_ratio")),
+    ]
+    lines = [f"{f['records']} records, {f['backend']}, {f['workers']} worker(s), {f['concurrency']} clients, "
+             f"batches of {BATCH}, pages of {PAGE}; load average {f['load_avg_1m'][0]:.1f} -> "
+             f"{f['load_avg_1m'][1]:.1f} on {os.cpu_count()} CPUs",
+             f"{'':24}{'HTTP':>10}{'store':>10}{'ratio':>8}  target"]
+    lines += [f"{a:24}{b:>10}{c:>10}{d:>8}  {e}" for a, b, c, d, e in rows]
+    lines += [
+        f"store alone ingest: sequential {f['ingest_store_sequential_rps']:,.0f}/s, concurrency {f['concurrency']} "
+        f"{f['ingest_store_concurrent_rps']:,.0f}/s (best: {f['ingest_store_mode']})",
+        f"µs per record: JSON parse {f['parse_us']:.1f}, validation {f['validate_us']:.1f}, "
+        f"serialization {f['serialize_us']:.1f}",
+        f"CPU µs per record, server (client): ingest {f['ingest_server_cpu_us']:.1f} ({f['ingest_client_cpu_us']:.1f}),"
+        f" paged read {f['read_server_cpu_us']:.1f} ({f['read_client_cpu_us']:.1f})",
+        f"server peak RSS: {f['server_peak_rss_mib']:.1f} MiB over {f['server_processes']} process(es), "
+        f"largest {f['server_peak_rss_max_process_mib']:.1f} MiB",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        with tempfile.TemporaryDirectory(prefix="order-records-bench-") as tmp:
+            figures = asyncio.run(measure(args, Path(tmp)))
+    finally:
+        gc.unfreeze()
+    print(report(figures))
+    if args.json:
+        args.json.write_bytes(orjson.dumps(figures, option=orjson.OPT_INDENT_2) + b"\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,246 @@
+"""Helpers for scripts/bench.py: sample data, the server process, the timed loops and /proc readings."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiohttp
+import orjson
+from bson import ObjectId
+
+from app.domain.instants import utc_now
+from app.jsonbody import parse_json
+from app.records import RecordBuilder
+from app.settings import ENV_PREFIX, Settings
+from app.store.base import Record, RecordFilter, Store
+from scripts.make_sample_data import generate_records
+
+BATCH = 25
+PAGE = 500
+T = TypeVar("T")
+
+
+def batches(items: list[T], size: int) -> list[list[T]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def prepare(count: int, settings: Settings) -> tuple[list[bytes], list[Record], dict[str, float]]:
+    """Request bodies, the stored records built from them, and the µs/record of parsing, validating, serializing.
+
+    Costs are CPU time of this thread (other load on the machine does not count), one batch at a time like a
+    server. The data kept for the run is frozen out of the garbage collector's sight (gc.freeze), so neither these
+    timings nor the client's event loop pay for scanning it.
+    """
+    bodies = [orjson.dumps({"orderRecords": b}) for b in batches(list(generate_records(count, seed=0, start=0)), BATCH)]
+    builder, now = RecordBuilder(settings.gdpr), utc_now()
+    built = [builder.build(raw, str(ObjectId()), now) for body in bodies for raw in orjson.loads(body)["orderRecords"]]
+    gc.collect()
+    gc.freeze()
+    spent = [0.0, 0.0, 0.0]
+    for body in bodies:
+        t0 = time.thread_time()
+        raws = parse_json(body)["orderRecords"]
+        t1 = time.thread_time()
+        records = [builder.build(raw, str(ObjectId()), now) for raw in raws]
+        t2 = time.thread_time()
+        for record in records:
+            orjson.dumps(record)
+        t3 = time.thread_time()
+        spent[0], spent[1], spent[2] = spent[0] + t1 - t0, spent[1] + t2 - t1, spent[2] + t3 - t2
+    parse_us, validate_us, serialize_us = (s * 1e6 / count for s in spent)
+    return bodies, built, {"parse_us": parse_us, "validate_us": validate_us, "serialize_us": serialize_us}
+
+
+async def pool(items: Iterable[T], concurrency: int, fn: Callable[[T], Awaitable[Any]]) -> list[Any]:
+    """Run fn over items with `concurrency` workers pulling from one queue; results in item order."""
+    todo = list(enumerate(items))
+    results: list[Any] = [None] * len(todo)
+    it = iter(todo)
+
+    async def worker() -> None:
+        for i, item in it:
+            results[i] = await fn(item)
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return results
+
+
+async def timed(coro: Awaitable[T]) -> tuple[float, T]:
+    t0 = time.perf_counter()
+    result = await coro
+    return time.perf_counter() - t0, result
+
+
+async def store_ingest(store: Store, built: list[Record], concurrency: int) -> float:
+    """Seconds for the store alone to insert the records in batches of 25 (the store must be fresh)."""
+    await store.open()
+    elapsed, outcomes = await timed(pool(batches(built, BATCH), concurrency, store.insert_batch))
+    created = sum(o.status == "CREATED" for batch in outcomes for o in batch)
+    if created != len(built):
+        raise RuntimeError(f"store created {created} of {len(built)} records")
+    return elapsed
+
+
+async def store_reads(store: Store, starts: list[str | None], total: int) -> float:
+    """Seconds to read every page the way the list handler does: count + page_json."""
+    everything = RecordFilter()
+
+    async def read_all() -> int:
+        got = 0
+        for start in starts:
+            await store.count(everything)
+            got += len(await store.page_json(everything, start, PAGE))
+        return got
+
+    elapsed, got = await timed(read_all())
+    if got != total:
+        raise RuntimeError(f"store pages held {got} of {total} records")
+    return elapsed
+
+
+def page_starts(ids: list[str]) -> list[str | None]:
+    """startAfterId of every page of the ascending id order: known ahead, so the client parses nothing."""
+    ordered = sorted(ids)
+    return [None, *(ordered[k - 1] for k in range(PAGE, len(ordered), PAGE))]
+
+
+async def http_ingest(session: aiohttp.ClientSession, url: str, bodies: list[bytes], concurrency: int,
+                      headers: dict[str, str]) -> tuple[float, float, list[str]]:
+    """Seconds (wall, client CPU) to PUT every body; then (untimed) check each was CREATED; and the ids."""
+    async def put(body: bytes) -> bytes:
+        async with session.put(url, data=body, headers=headers) as resp:
+            data = await resp.read()
+            if resp.status != 200:
+                raise RuntimeError(f"PUT answered {resp.status}: {data[:300]!r}")
+            return data
+
+    cpu = time.process_time()
+    elapsed, answers = await timed(pool(bodies, concurrency, put))
+    cpu = time.process_time() - cpu
+    results = [r for a in answers for r in orjson.loads(a)["results"]]
+    failed = [r for r in results if r["status"] != "CREATED"]
+    if failed:
+        raise RuntimeError(f"{len(failed)} records not CREATED, first: {str(failed[0])[:300]}")
+    return elapsed, cpu, [r["orderRecord"]["id"] for r in results]
+
+
+async def http_reads(session: aiohttp.ClientSession, url: str, starts: list[str | None], ids: list[str],
+                     headers: dict[str, str]) -> tuple[float, float]:
+    """Seconds (wall, client CPU) to GET every page in turn; then (untimed) check the pages held the ids in order."""
+    async def read_all() -> list[bytes]:
+        pages = []
+        for start in starts:
+            params = {"size": str(PAGE), **({"startAfterId": start} if start else {})}
+            async with session.get(url, params=params, headers=headers) as resp:
+                pages.append(await resp.read())
+                if resp.status != 200:
+                    raise RuntimeError(f"GET answered {resp.status}: {pages[-1][:300]!r}")
+        return pages
+
+    cpu = time.process_time()
+    elapsed, pages = await timed(read_all())
+    cpu = time.process_time() - cpu
+    got = [r["id"] for p in pages for r in orjson.loads(p)["orderRecords"]]
+    if got != sorted(ids):
+        raise RuntimeError(f"paged reads returned {len(got)} records, expected {len(ids)} in id order")
+    return elapsed, cpu
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """`python -m app` in its own session (process group), so its workers are found and stopped together."""
+
+    def __init__(self, env: dict[str, str], workers: int, log: Path) -> None:
+        self.port, self.workers, self.log = free_port(), workers, log
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+        with log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "app", "--port", str(self.port), "--workers", str(workers)],
+                env={**clean, **env}, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def pids(self) -> list[int]:
+        found = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    stat = Path(f"/proc/{entry}/stat").read_text()
+                except OSError:
+                    continue
+                if int(stat.rsplit(")", 1)[1].split()[2]) == self.proc.pid:  # the process group
+                    found.append(int(entry))
+        return found
+
+    def listeners(self) -> int:
+        """Listening sockets on the port: one per worker once each is up (reuse_port)."""
+        rows = [ln.split() for ln in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+        return sum(1 for r in rows if r[1].endswith(f":{self.port:04X}") and r[3] == "0A")
+
+    async def wait_ready(self, timeout: float = 60) -> None:
+        """Until every worker listens and /health answers."""
+        deadline = time.monotonic() + timeout
+        async with aiohttp.ClientSession() as session:
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"server exited {self.proc.returncode}:\n{self.log.read_text()[-2000:]}")
+                try:
+                    async with session.get(self.url + "/health") as resp:
+                        if resp.status == 200 and self.listeners() >= self.workers:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise RuntimeError(f"server not ready in {timeout} s:\n{self.log.read_text()[-2000:]}")
+
+    def cpu_seconds(self) -> float:
+        """On-CPU time of every thread of every server process (schedstat, ns resolution)."""
+        total = 0
+        for pid in self.pids():
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                try:
+                    total += int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[0])
+                except (OSError, IndexError, ValueError):
+                    continue
+        return total / 1e9
+
+    def peak_rss_mib(self) -> list[float]:
+        """VmHWM (peak resident set) of each server process."""
+        peaks = []
+        for pid in self.pids():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            peaks += [int(ln.split()[1]) / 1024 for ln in status.splitlines() if ln.startswith("VmHWM:")]
+        return peaks
+
+    def stop(self) -> None:
+        """SIGINT to the group (graceful), SIGKILL to whatever is left after 15 s."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGINT)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + 15
+        while self.proc.poll() is None or self.pids():
+            if time.monotonic() > deadline:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.05)
+        self.proc.wait()

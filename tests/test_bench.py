@@ -1,0 +1,43 @@
+"""Smoke test of scripts/bench.py on tiny sizes: every figure is there and positive (nothing is timed)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import orjson
+import pytest
+
+from scripts import bench
+
+FIGURES = {
+    "parse_us", "validate_us", "serialize_us",
+    "ingest_http_rps", "ingest_store_rps", "ingest_store_sequential_rps", "ingest_store_concurrent_rps",
+    "ingest_ratio", "read_http_rps", "read_store_rps", "read_ratio",
+    "ingest_server_cpu_us", "ingest_client_cpu_us", "read_server_cpu_us", "read_client_cpu_us",
+    "server_peak_rss_mib", "server_peak_rss_max_process_mib", "server_processes",
+}
+BACKENDS = [("sqlite", 1), ("sqlite", 2),
+            pytest.param("mongodb", 1, marks=pytest.mark.skipif(not os.environ.get(bench.MONGODB_URI),
+                                                                  reason=f"{bench.MONGODB_URI} is not set"))]
+
+
+@pytest.mark.parametrize(("backend", "workers"), BACKENDS)
+def test_bench_reports_every_figure(backend: str, workers: int, tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "bench.json"
+    assert bench.main(["--records", "120", "--concurrency", "3", "--workers", str(workers), "--read-passes", "2",
+                       "--backend", backend, "--json", str(out)]) == 0
+
+    figures = orjson.loads(out.read_bytes())
+    assert figures.keys() >= FIGURES
+    assert {k: figures[k] for k in FIGURES if not figures[k] > 0} == {}
+    assert figures["server_processes"] >= workers
+    assert (figures["backend"], figures["records"], figures["workers"]) == (backend, 120, workers)
+    assert figures["ingest_store_rps"] == max(figures["ingest_store_sequential_rps"],
+                                              figures["ingest_store_concurrent_rps"])
+    assert set(figures["targets"]) == {"ingest_ratio", "read_ratio"}
+    assert all(isinstance(t["pass"], bool) for t in figures["targets"].values())
+    table = capsys.readouterr().out
+    assert "ingest, records/s" in table and "paged reads, records/s" in table
+    assert table.count("PASS") + table.count("FAIL") == 2
