@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import multiprocessing
 import secrets
@@ -55,6 +56,10 @@ def serve_worker(settings: Settings, index: int) -> None:
     logging.basicConfig(level=settings.server.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(settings, sweep=index == 0)  # one sweeper is enough; more would only repeat the work
+    # Everything loaded so far (schemas, currency and country tables, the app) lives as long as the process:
+    # keep it out of the collector's full passes, which otherwise rescan it every few hundred records.
+    gc.collect()
+    gc.freeze()
     web.run_app(app, host=settings.server.host, port=settings.server.port,
                 reuse_port=settings.server.workers > 1, print=None, access_log=None)
 
