@@ -8,6 +8,7 @@ import gc
 import logging
 import multiprocessing
 import secrets
+import signal
 import sys
 from typing import Any
 
@@ -78,17 +79,27 @@ def serve(settings: Settings) -> int:
     if settings.server.workers == 1:
         serve_worker(settings, 0)
         return 0
+    # Create the database and its indexes once, before the workers race to do it at the same moment.
+    asyncio.run(prepare_store(settings))
     workers = [multiprocessing.Process(target=serve_worker, args=(settings, i), name=f"worker-{i}")
                for i in range(settings.server.workers)]
     for w in workers:
         w.start()
+    # SIGTERM to this launcher becomes SIGTERM to every worker: each finishes its requests and exits.
+    signal.signal(signal.SIGTERM, lambda *_: [w.terminate() for w in workers if w.is_alive()])
     try:
         for w in workers:
             w.join()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C reached the workers too (one process group); let them finish
         for w in workers:
-            w.terminate()
-    return max((w.exitcode or 0) for w in workers)
+            w.join()
+    return max(abs(w.exitcode or 0) for w in workers)
+
+
+async def prepare_store(settings: Settings) -> None:
+    store = make_store(settings)
+    await store.open()
+    await store.close()
 
 
 async def run_sweep(settings: Settings) -> int:

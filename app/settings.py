@@ -193,6 +193,8 @@ def _validate(s: Settings) -> None:
     _check(isinstance(logging.getLevelName(s.server.log_level.upper()), int), "server.log_level",
            "must be a logging level such as INFO or DEBUG")
     _check(bool(s.sqlite.path), "sqlite.path", "must not be empty")
+    _check(s.server.workers == 1 or s.sqlite.path != ":memory:" or s.uses_mongodb, "server.workers",
+           "must be 1 with an in-memory SQLite store: each process would have a database of its own")
     _check(bool(s.mongodb.database), "mongodb.database", "must not be empty")
     for name in ("server_selection_timeout_ms", "connect_timeout_ms", "socket_timeout_ms"):
         _check(getattr(s.mongodb, name) > 0, f"mongodb.{name}", "must be positive")

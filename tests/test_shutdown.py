@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -81,3 +82,48 @@ def test_sigterm_stops_the_process_cleanly(tmp_path: Any) -> None:
             proc.wait()
         assert proc.stdout is not None
         proc.stdout.close()
+
+
+def test_sigterm_stops_every_worker_of_a_multi_worker_server(tmp_path: Any) -> None:
+    port = _free_port()
+    env = {**os.environ, "ORDER_RECORDS_SQLITE_PATH": str(tmp_path / "db.sqlite3"),
+           "ORDER_RECORDS_JWT_SECRET": "x" * 40}
+    proc = subprocess.Popen([sys.executable, "-m", "app", "--port", str(port), "--workers", "2"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    children: list[str] = []
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("server did not become ready")
+        children = _children(proc.pid)
+        assert len(children) == 2
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+        assert all(not os.path.exists(f"/proc/{pid}") for pid in children)
+    finally:
+        for pid in children:
+            with contextlib.suppress(OSError):
+                os.kill(int(pid), signal.SIGKILL)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _children(parent: int) -> list[str]:
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == str(parent) and fields[0] != "Z":
+            found.append(entry)
+    return found
