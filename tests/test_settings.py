@@ -301,3 +301,10 @@ def test_settings_are_hashable_and_comparable() -> None:
     assert make_settings() == make_settings()
     assert hash(make_settings()) == hash(make_settings())
     assert make_settings({"server.port": 1}) != make_settings()
+
+
+def test_several_workers_need_a_shared_database() -> None:
+    with pytest.raises(SettingsError, match=r"server\.workers"):
+        make_settings({"sqlite.path": ":memory:", "server.workers": 2})
+    assert make_settings({"sqlite.path": "x.sqlite3", "server.workers": 2}).server.workers == 2
+    assert make_settings({"sqlite.path": ":memory:", "mongodb.uri": "mongodb://h", "server.workers": 2})
