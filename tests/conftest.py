@@ -119,3 +119,16 @@ async def put_records(client: TestClient, records: list[Any], headers: dict[str,
     response = await client.put("/api/orderrecords", json={"orderRecords": records}, headers=headers)
     assert response.status == 200, await response.text()
     return (await response.json())["results"]
+
+
+async def expect_problem(response: Any, status: int) -> dict[str, Any]:
+    """Assert an RFC 9457 problem+json answer with this status, and return its body."""
+    text = await response.text()
+    assert response.status == status, text
+    assert response.content_type == "application/problem+json", text
+    body = await response.json(content_type=None)
+    assert body["status"] == status
+    assert isinstance(body["title"], str) and body["title"]
+    assert isinstance(body["detail"], str) and body["detail"]
+    assert "type" in body
+    return body

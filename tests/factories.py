@@ -67,3 +67,17 @@ def minimal_record(**overrides: Any) -> dict[str, Any]:
                               "lineItems": [{"article": {"tenantArticleId": "a"}, "quantity": 1}]}
     record.update(overrides)
     return record
+
+
+def set_path(record: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A deep copy of `record` with the dotted `path` set to `value` (list indexes as numbers)."""
+    record = copy.deepcopy(record)
+    *parents, last = path.split(".")
+    node: Any = record
+    for key in parents:
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    if isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+    return record

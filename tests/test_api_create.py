@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from datetime import timedelta
@@ -12,11 +11,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from app.settings import Settings
-from tests.conftest import NOW, FakeClock, put_records
-from tests.factories import full_record, minimal_record, money
+from tests.conftest import NOW, FakeClock, expect_problem, put_records
+from tests.factories import full_record, minimal_record, money, set_path
 
 URL = "/api/orderrecords"
-PROBLEM_JSON = "application/problem+json"
 OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 STAMP = "2026-11-25T12:00:00.000Z"  # NOW as the service formats its own timestamps
 SYSTEM_MESSAGE = "Set by the service; not accepted on input."
@@ -48,16 +46,7 @@ async def put_body(client: TestClient, auth: dict[str, str], body: Any = None, *
     return await client.put(URL, data=data, headers={**auth, "Content-Type": content_type})
 
 
-async def expect_problem(response: Any, status: int) -> dict[str, Any]:
-    text = await response.text()
-    assert response.status == status, text
-    assert response.content_type == PROBLEM_JSON, text
-    body = await response.json(content_type=None)
-    assert body["status"] == status
-    assert isinstance(body["title"], str) and body["title"]
-    assert isinstance(body["detail"], str) and body["detail"]
-    assert "type" in body
-    return body
+
 
 
 def error_fields(body: dict[str, Any]) -> list[str]:
@@ -317,17 +306,7 @@ def case(name: str, record: dict[str, Any], field: str | None = None, message: s
     return name, record, field, message
 
 
-def set_path(record: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    record = copy.deepcopy(record)
-    *parents, last = path.split(".")
-    node: Any = record
-    for key in parents:
-        node = node[int(key)] if isinstance(node, list) else node[key]
-    if isinstance(node, list):
-        node[int(last)] = value
-    else:
-        node[last] = value
-    return record
+
 
 
 def entries(n: int) -> list[dict[str, Any]]:

@@ -9,11 +9,10 @@ from aiohttp.test_utils import TestClient
 from bson import ObjectId
 from yarl import URL as YURL
 
-from tests.conftest import put_records
+from tests.conftest import expect_problem, put_records
 from tests.factories import full_record, minimal_record
 
 URL = "/api/orderrecords"
-PROBLEM_JSON = "application/problem+json"
 
 
 # --- helpers -------------------------------------------------------------------------------------------------------
@@ -38,14 +37,7 @@ async def get_list(client: TestClient, auth: dict[str, str], query: str = "") ->
     return body
 
 
-async def expect_problem(response: Any, status: int) -> dict[str, Any]:
-    text = await response.text()
-    assert response.status == status, text
-    assert response.content_type == PROBLEM_JSON, text
-    body = await response.json(content_type=None)
-    assert body["status"] == status
-    assert body["title"] and body["detail"] and "type" in body
-    return body
+
 
 
 async def list_problem(client: TestClient, auth: dict[str, str], query: str) -> list[str]:

@@ -14,6 +14,7 @@ from app.schemas import OrderRecordBulkOperations, OrderRecordsQuery
 from app.settings import GdprSettings, make_settings
 from tests.conftest import NOW
 from tests.factories import full_record, minimal_record, money
+from tests.factories import set_path as put
 
 RECORD_ID = "65a1b2c3d4e5f60718293a4b"
 UNKNOWN = "Unknown field."
@@ -37,18 +38,7 @@ def rejected(raw: Any, now: datetime = NOW, builder: RecordBuilder = BUILDER) ->
     return errors
 
 
-def put(record: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    """A deep copy of `record` with the dotted `path` set to `value` (list indexes as numbers)."""
-    record = copy.deepcopy(record)
-    *parents, last = path.split(".")
-    node: Any = record
-    for key in parents:
-        node = node[int(key)] if isinstance(node, list) else node[key]
-    if isinstance(node, list):
-        node[int(last)] = value
-    else:
-        node[last] = value
-    return record
+
 
 
 def drop(record: dict[str, Any], path: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
@@ -57,63 +58,51 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_sigterm_stops_the_process_cleanly(tmp_path: Any) -> None:
+@contextlib.contextmanager
+def served(tmp_path: Any, *args: str) -> Iterator[tuple[subprocess.Popen[bytes], list[str]]]:
+    """`python -m app` on a free port, ready to serve; yields it and its worker processes, kills what is left."""
     port = _free_port()
     env = {**os.environ, "ORDER_RECORDS_SQLITE_PATH": str(tmp_path / "db.sqlite3"),
            "ORDER_RECORDS_JWT_SECRET": "x" * 40}
-    proc = subprocess.Popen([sys.executable, "-m", "app", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=1) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("server did not become ready")
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=15) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        assert proc.stdout is not None
-        proc.stdout.close()
-
-
-def test_sigterm_stops_every_worker_of_a_multi_worker_server(tmp_path: Any) -> None:
-    port = _free_port()
-    env = {**os.environ, "ORDER_RECORDS_SQLITE_PATH": str(tmp_path / "db.sqlite3"),
-           "ORDER_RECORDS_JWT_SECRET": "x" * 40}
-    proc = subprocess.Popen([sys.executable, "-m", "app", "--port", str(port), "--workers", "2"], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "app", "--port", str(port), *args], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    children: list[str] = []
+    workers: list[str] = []
     try:
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=1) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("server did not become ready")
-        children = _children(proc.pid)
-        assert len(children) == 2
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=20) == 0
-        assert all(not os.path.exists(f"/proc/{pid}") for pid in children)
+        while not _ready(port):
+            assert time.monotonic() < deadline, "server did not become ready"
+            time.sleep(0.1)
+        workers = _children(proc.pid)
+        yield proc, workers
     finally:
-        for pid in children:
+        for pid in workers:
             with contextlib.suppress(OSError):
                 os.kill(int(pid), signal.SIGKILL)
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def _ready(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def test_sigterm_stops_the_process_cleanly(tmp_path: Any) -> None:
+    with served(tmp_path) as (proc, _):
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+
+
+def test_sigterm_stops_every_worker_of_a_multi_worker_server(tmp_path: Any) -> None:
+    with served(tmp_path, "--workers", "2") as (proc, workers):
+        assert len(workers) == 2
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+        assert all(not os.path.exists(f"/proc/{pid}") for pid in workers)
 
 
 def _children(parent: int) -> list[str]:
