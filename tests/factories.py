@@ -81,3 +81,18 @@ def set_path(record: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     else:
         node[last] = value
     return record
+
+
+MINOR_UNITS = {"EUR": 2, "JPY": 0, "KWD": 3, "USD": 2, "CHF": 2}
+
+
+def with_places(node: Any) -> Any:
+    """An input record as the service returns it: every MonetaryValue with its decimalPlaces filled in."""
+    if isinstance(node, list):
+        return [with_places(x) for x in node]
+    if isinstance(node, dict):
+        out = {k: with_places(v) for k, v in node.items()}
+        if set(node) >= {"value", "currency"} and "decimalPlaces" not in node:
+            out["decimalPlaces"] = MINOR_UNITS[node["currency"]]
+        return out
+    return node

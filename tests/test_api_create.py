@@ -12,15 +12,12 @@ from aiohttp.test_utils import TestClient
 
 from app.settings import Settings
 from tests.conftest import NOW, FakeClock, expect_problem, put_records
-from tests.factories import full_record, minimal_record, money, set_path
+from tests.factories import full_record, minimal_record, money, set_path, with_places
 
 URL = "/api/orderrecords"
 OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 STAMP = "2026-11-25T12:00:00.000Z"  # NOW as the service formats its own timestamps
 SYSTEM_MESSAGE = "Set by the service; not accepted on input."
-PLACES = {"EUR": 2, "JPY": 0, "KWD": 3, "USD": 2}
-
-
 # --- helpers -------------------------------------------------------------------------------------------------------
 
 async def get_record(client: TestClient, auth: dict[str, str], record_id: str) -> dict[str, Any]:
@@ -56,16 +53,7 @@ def error_fields(body: dict[str, Any]) -> list[str]:
     return [e["field"] for e in body["errors"]]
 
 
-def with_places(node: Any) -> Any:
-    """An input record as the service returns it: every MonetaryValue with its decimalPlaces filled in."""
-    if isinstance(node, list):
-        return [with_places(x) for x in node]
-    if isinstance(node, dict):
-        out = {k: with_places(v) for k, v in node.items()}
-        if set(node) >= {"value", "currency"} and "decimalPlaces" not in node:
-            out["decimalPlaces"] = PLACES[node["currency"]]
-        return out
-    return node
+
 
 
 def eur(value: int) -> dict[str, Any]:

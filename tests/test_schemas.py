@@ -13,7 +13,7 @@ from app.records import SYSTEM_FIELD_MESSAGE, RecordBuilder, RecordRejected, fla
 from app.schemas import OrderRecordBulkOperations, OrderRecordsQuery
 from app.settings import GdprSettings, make_settings
 from tests.conftest import NOW
-from tests.factories import full_record, minimal_record, money
+from tests.factories import full_record, minimal_record, money, with_places
 from tests.factories import set_path as put
 
 RECORD_ID = "65a1b2c3d4e5f60718293a4b"
@@ -326,16 +326,7 @@ def test_valid_record_at_the_limits_is_accepted(record: dict[str, Any]) -> None:
 
 # --- what the builder adds and keeps -------------------------------------------------------------------------------
 
-def with_places(node: Any) -> Any:
-    """Every MonetaryValue of an input record with the decimalPlaces the service fills in (all EUR here)."""
-    if isinstance(node, list):
-        return [with_places(x) for x in node]
-    if isinstance(node, dict):
-        out = {k: with_places(v) for k, v in node.items()}
-        if set(node) >= {"value", "currency"} and "decimalPlaces" not in node:
-            out["decimalPlaces"] = {"EUR": 2, "JPY": 0, "KWD": 3}[node["currency"]]
-        return out
-    return node
+
 
 
 def eur(value: int) -> dict[str, Any]:
