@@ -39,12 +39,15 @@ CREATE INDEX IF NOT EXISTS ix_order_records_deletion ON order_records (deletion_
 MAX_CACHED_COUNTS = 1024
 
 
+INSERT_COLUMNS = ("id", "facility_ref", "tenant_order_record_id", "anonymized", "gdpr_cleanup_ms", "deletion_ms",
+                  "version", "doc")
+
+
 @cache
 def _insert_sql(rows: int) -> str:
-    """A multi-row insert that skips rows breaking a unique index and returns the ids it did insert."""
-    return ("INSERT INTO order_records (id, facility_ref, tenant_order_record_id, anonymized, gdpr_cleanup_ms, "
-            f"deletion_ms, version, doc) VALUES {', '.join(['(?, ?, ?, ?, ?, ?, ?, ?)'] * rows)} "
-            "ON CONFLICT DO NOTHING RETURNING id")
+    """One INSERT for a whole batch (rows known not to clash, so any unique violation is an error)."""
+    values = ", ".join([f"({', '.join('?' * len(INSERT_COLUMNS))})"] * rows)
+    return f"INSERT INTO order_records ({', '.join(INSERT_COLUMNS)}) VALUES {values}"
 
 
 def _ms(moment: datetime | str) -> int:
@@ -128,31 +131,36 @@ class SqliteStore:
         return await self._run(self._write_pool, self._insert_batch, records)
 
     def _insert_batch(self, records: list[Record]) -> list[InsertOutcome]:
+        # As few calls into sqlite3 as possible: each one hands the GIL to the event loop thread and must win it
+        # back, which under load costs more than the inserting. So: one lookup of the batch's known ids, one
+        # multi-row INSERT, no per-row calls. The write lock (BEGIN IMMEDIATE) keeps the lookup true until COMMIT.
         conn = self._conn(self._writer)
+        tenant_ids = list({r["tenantOrderRecordId"] for r in records if "tenantOrderRecordId" in r})
         conn.execute("BEGIN IMMEDIATE")
         try:
-            rows = [(bytes.fromhex(r["id"]), r["facilityRef"], r.get("tenantOrderRecordId"), int(r["anonymized"]),
-                     _ms(r["gdprCleanupDate"]), _ms(r["deletionDate"]), r["version"], orjson.dumps(r))
-                    for r in records]
-            # One statement for the whole batch: each call into sqlite3 hands the GIL back and forth with the
-            # event loop, so 25 single-row inserts cost far more than the inserting itself.
-            inserted = {row[0] for row in conn.execute(_insert_sql(len(rows)), [v for row in rows for v in row])}
-            duplicates = [row[2] for row in rows if row[0] not in inserted]
-            existing = dict(conn.execute(
+            stored: dict[str, Record | bytes] = dict(conn.execute(
                 "SELECT tenant_order_record_id, doc FROM order_records WHERE tenant_order_record_id IN "
-                f"({','.join('?' * len(duplicates))})", duplicates)) if duplicates else {}
+                f"({','.join('?' * len(tenant_ids))})", tenant_ids).fetchall()) if tenant_ids else {}
+            outcomes: list[InsertOutcome] = []
+            rows: list[Any] = []
+            for r in records:
+                tenant_id = r.get("tenantOrderRecordId")
+                if tenant_id in stored:
+                    known = stored[tenant_id]
+                    outcomes.append(InsertOutcome("ALREADY_EXISTS", orjson.loads(known) if isinstance(known, bytes)
+                                                  else known))
+                    continue
+                if tenant_id is not None:
+                    stored[tenant_id] = r  # a later record of this batch with the same id finds this one
+                rows += (bytes.fromhex(r["id"]), r["facilityRef"], tenant_id, int(r["anonymized"]),
+                         _ms(r["gdprCleanupDate"]), _ms(r["deletionDate"]), r["version"], orjson.dumps(r))
+                outcomes.append(InsertOutcome("CREATED", r))
+            if rows:
+                conn.execute(_insert_sql(len(rows) // len(INSERT_COLUMNS)), rows)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        outcomes = []
-        for record, row in zip(records, rows, strict=True):
-            if row[0] in inserted:
-                outcomes.append(InsertOutcome("CREATED", record))
-            elif row[2] in existing:
-                outcomes.append(InsertOutcome("ALREADY_EXISTS", orjson.loads(existing[row[2]])))
-            else:  # only an id collision could get here; ObjectIds make that impossible
-                raise sqlite3.IntegrityError(f"record {record['id']} conflicts but no duplicate was found")
         return outcomes
 
     async def get_json(self, record_id: str) -> bytes | None:
