@@ -50,7 +50,8 @@ def with_dev_secret(settings: Settings) -> tuple[Settings, str | None]:
     if settings.jwt.configured or settings.uses_mongodb:
         return settings, None
     secret = secrets.token_urlsafe(32)
-    return settings.replace({"jwt.secret": secret}), issue_token(secret, PERMISSIONS, 12 * 3600)
+    token = issue_token(secret, PERMISSIONS, 12 * 3600, issuer=settings.jwt.issuer, audience=settings.jwt.audience)
+    return settings.replace({"jwt.secret": secret}), token
 
 
 def serve_worker(settings: Settings, index: int) -> None:

@@ -217,6 +217,14 @@ async def test_with_dev_secret_gives_embedded_store_a_secret_and_token() -> None
     assert other_token != token
 
 
+async def test_the_dev_token_carries_the_configured_issuer_and_audience() -> None:
+    settings = make_settings({"sqlite.path": ":memory:", "jwt.issuer": "https://issuer.example",
+                              "jwt.audience": "order-records"})
+    dev, token = cli.with_dev_secret(settings)
+    assert token is not None
+    assert await granted(dev, token) == frozenset(PERMISSIONS)
+
+
 @pytest.mark.parametrize("overrides", [
     {"mongodb.uri": "mongodb://127.0.0.1:1"},
     {"mongodb.uri": "mongodb://127.0.0.1:1", "jwt.secret": SECRET},

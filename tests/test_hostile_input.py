@@ -77,6 +77,10 @@ async def test_wrong_or_missing_content_type_gets_415(client: Any, auth: dict[st
     ("lineItems.0.price.value", minimal_record(lineItems=[{"article": {"tenantArticleId": "a"}, "quantity": 1,
                                                            "price": {"value": -(2**63) - 1, "currency": "EUR"}}])),
     ("customAttributes", minimal_record(customAttributes={"n": 2**64})),
+    ("lineItems.0.warranty.warrantyPeriod", minimal_record(lineItems=[{
+        "article": {"tenantArticleId": "a"}, "quantity": 1,
+        "warranty": {"warrantyStartDate": "2026-01-01T10:00:00+01:00", "warrantyPeriod": "P999999999999D"}}])),
+    ("consumer.email", minimal_record(consumer={"email": "a" * 2_000_000 + "@example.com"})),
     ("customAttributes", minimal_record(customAttributes={"$where": "sleep(1000)"})),
     ("customAttributes", minimal_record(customAttributes={"a": {"$gt": ""}})),
     ("lineItems.0.customAttributes", minimal_record(lineItems=[{"article": {"tenantArticleId": "a"}, "quantity": 1,
