@@ -168,7 +168,7 @@ class UnavailableStore(SqliteStore):
     async def ping(self) -> None:
         raise StoreUnavailable("connection refused by db-host-7:27017")
 
-    async def count(self, filters: Any) -> int:
+    async def list_page(self, filters: Any, start_after: str | None, size: int) -> tuple[int, list[bytes]]:
         raise StoreUnavailable("connection refused by db-host-7:27017")
 
     async def get_json(self, record_id: str) -> bytes | None:
@@ -184,7 +184,7 @@ class BrokenStore(SqliteStore):
     async def ping(self) -> None:
         raise RuntimeError("secret internals")
 
-    async def count(self, filters: Any) -> int:
+    async def list_page(self, filters: Any, start_after: str | None, size: int) -> tuple[int, list[bytes]]:
         raise RuntimeError("secret internals")
 
     async def get_json(self, record_id: str) -> bytes | None:

@@ -63,3 +63,33 @@ async def test_duplicates_inside_one_batch_and_against_stored_records(settings: 
         assert outcomes[2].record == outcomes[0].record
     finally:
         await store.close()
+
+
+async def test_total_and_page_come_from_one_snapshot(tmp_path: Any, settings: Settings) -> None:
+    """A write committed by another process between the count and the page shows in neither."""
+    import sqlite3
+
+    path = str(tmp_path / "snapshot.sqlite3")
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        await store.insert_batch(build(settings, "a"))
+        late = build(settings, "b")[0]
+        counted = store._count
+
+        def count_then_someone_writes(conn: sqlite3.Connection, filters: RecordFilter) -> int:
+            total = counted(conn, filters)
+            other = sqlite3.connect(path, isolation_level=None)
+            other.execute("INSERT INTO order_records (id, facility_ref, anonymized, gdpr_cleanup_ms, deletion_ms, "
+                          "version, doc) VALUES (?, 'f', 0, 0, 0, 1, ?)", (bytes.fromhex(late["id"]), b"{}"))
+            other.close()
+            return total
+
+        store._count = count_then_someone_writes  # type: ignore[method-assign]
+        total, page = await store.list_page(RecordFilter(), None, 10)
+        assert (total, len(page)) == (1, 1)
+        store._count = counted  # type: ignore[method-assign]
+        total, page = await store.list_page(RecordFilter(), None, 10)
+        assert (total, len(page)) == (2, 2)
+    finally:
+        await store.close()

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+import orjson
+
 Record = dict[str, Any]
 
 
@@ -15,8 +17,14 @@ class StoreUnavailable(Exception):
 
 @dataclass(frozen=True)
 class InsertOutcome:
+    """What became of one record: its status and the stored record, serialized as the API returns it."""
+
     status: Literal["CREATED", "ALREADY_EXISTS"]
-    record: Record
+    json: bytes
+
+    @property
+    def record(self) -> Record:
+        return orjson.loads(self.json)
 
 
 @dataclass(frozen=True)
@@ -42,8 +50,9 @@ class Store(Protocol):
     async def get_json(self, record_id: str) -> bytes | None:
         """The record serialized as JSON, or None."""
 
-    async def page_json(self, filters: RecordFilter, start_after: str | None, size: int) -> list[bytes]:
-        """Up to `size` records after `start_after` in ascending id order, each serialized as JSON."""
+    async def list_page(self, filters: RecordFilter, start_after: str | None, size: int) -> tuple[int, list[bytes]]:
+        """The number of matching records, and up to `size` of them after `start_after` in ascending id order,
+        each serialized as JSON."""
 
     async def count(self, filters: RecordFilter) -> int: ...
 

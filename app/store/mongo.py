@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -111,24 +112,25 @@ class MongoStore:
         outcomes = []
         for i, record in enumerate(records):
             if i not in duplicates:
-                outcomes.append(InsertOutcome("CREATED", record))
+                outcomes.append(InsertOutcome("CREATED", orjson.dumps(record)))
                 continue
             existing = await self._call(self.collection.find_one(
                 {"tenantOrderRecordId": _tenant(record["tenantOrderRecordId"])}))
             if existing is None:  # stored and deleted in between: the caller may retry
                 raise StoreUnavailable("duplicate record vanished while reading it back")
-            outcomes.append(InsertOutcome("ALREADY_EXISTS", to_record(existing)))
+            outcomes.append(InsertOutcome("ALREADY_EXISTS", orjson.dumps(to_record(existing))))
         return outcomes
 
     async def get_json(self, record_id: str) -> bytes | None:
         doc = await self._call(self.collection.find_one({"_id": ObjectId(record_id)}))
         return None if doc is None else orjson.dumps(to_record(doc))
 
-    async def page_json(self, filters: RecordFilter, start_after: str | None, size: int) -> list[bytes]:
+    async def list_page(self, filters: RecordFilter, start_after: str | None, size: int) -> tuple[int, list[bytes]]:
+        # Two queries at once; MongoDB offers no snapshot across them short of a transaction, so a write landing
+        # between them can make the total differ from the page by that write.
         cursor = self.collection.find(_query(filters, start_after)).sort("_id", ASCENDING).limit(size)
-        cursor = cursor.batch_size(size)
-        docs = await self._call(cursor.to_list(size))
-        return [orjson.dumps(to_record(d)) for d in docs]
+        total, docs = await asyncio.gather(self.count(filters), self._call(cursor.batch_size(size).to_list(size)))
+        return total, [orjson.dumps(to_record(d)) for d in docs]
 
     async def count(self, filters: RecordFilter) -> int:
         return await self._call(self.collection.count_documents(_query(filters)))

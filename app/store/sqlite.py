@@ -138,7 +138,7 @@ class SqliteStore:
         tenant_ids = list({r["tenantOrderRecordId"] for r in records if "tenantOrderRecordId" in r})
         conn.execute("BEGIN IMMEDIATE")
         try:
-            stored: dict[str, Record | bytes] = dict(conn.execute(
+            stored: dict[str, bytes] = dict(conn.execute(
                 "SELECT tenant_order_record_id, doc FROM order_records WHERE tenant_order_record_id IN "
                 f"({','.join('?' * len(tenant_ids))})", tenant_ids).fetchall()) if tenant_ids else {}
             outcomes: list[InsertOutcome] = []
@@ -146,15 +146,14 @@ class SqliteStore:
             for r in records:
                 tenant_id = r.get("tenantOrderRecordId")
                 if tenant_id in stored:
-                    known = stored[tenant_id]
-                    outcomes.append(InsertOutcome("ALREADY_EXISTS", orjson.loads(known) if isinstance(known, bytes)
-                                                  else known))
+                    outcomes.append(InsertOutcome("ALREADY_EXISTS", stored[tenant_id]))
                     continue
+                doc = orjson.dumps(r)
                 if tenant_id is not None:
-                    stored[tenant_id] = r  # a later record of this batch with the same id finds this one
+                    stored[tenant_id] = doc  # a later record of this batch with the same id finds this one
                 rows += (bytes.fromhex(r["id"]), r["facilityRef"], tenant_id, int(r["anonymized"]),
-                         _ms(r["gdprCleanupDate"]), _ms(r["deletionDate"]), r["version"], orjson.dumps(r))
-                outcomes.append(InsertOutcome("CREATED", r))
+                         _ms(r["gdprCleanupDate"]), _ms(r["deletionDate"]), r["version"], doc)
+                outcomes.append(InsertOutcome("CREATED", doc))
             if rows:
                 conn.execute(_insert_sql(len(rows) // len(INSERT_COLUMNS)), rows)
             conn.execute("COMMIT")
@@ -171,35 +170,38 @@ class SqliteStore:
 
         return await self._run(self._read_pool, get)
 
-    async def page_json(self, filters: RecordFilter, start_after: str | None, size: int) -> list[bytes]:
+    async def list_page(self, filters: RecordFilter, start_after: str | None, size: int) -> tuple[int, list[bytes]]:
         where, args = _where(filters, start_after)
         sql = f"SELECT doc FROM order_records{where} ORDER BY id LIMIT ?"
 
-        def page() -> list[bytes]:
-            return [row[0] for row in self._conn(self._reader).execute(sql, (*args, size))]
+        def read() -> tuple[int, list[bytes]]:
+            conn = self._conn(self._reader)
+            conn.execute("BEGIN")  # one snapshot: the total and the page agree even while others write
+            try:
+                return self._count(conn, filters), [row[0] for row in conn.execute(sql, (*args, size))]
+            finally:
+                conn.execute("COMMIT")
 
-        return await self._run(self._read_pool, page)
+        return await self._run(self._read_pool, read)
 
     async def count(self, filters: RecordFilter) -> int:
+        return await self._run(self._read_pool, lambda: self._count(self._conn(self._reader), filters))
+
+    def _count(self, conn: sqlite3.Connection, filters: RecordFilter) -> int:
         where, args = _where(filters)
         key = (where, *args)
-
-        def count() -> int:
-            conn = self._conn(self._reader)
-            # data_version moves when another connection (or process) commits, total_changes when this one
-            # writes: together they say exactly whether a cached count can still be true. A client paging
-            # through an unchanging table then pays for one count, not one per page.
-            stamp = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
-            cached = self._counts.get(key)
-            if cached is not None and cached[0] == stamp:
-                return cached[1]
-            total = conn.execute(f"SELECT count(*) FROM order_records{where}", args).fetchone()[0]
-            if len(self._counts) >= MAX_CACHED_COUNTS:
-                self._counts.clear()
-            self._counts[key] = (stamp, total)
-            return total
-
-        return await self._run(self._read_pool, count)
+        # data_version moves when another connection (or process) commits, total_changes when this one writes:
+        # together they say exactly whether a cached count can still be true. A client paging through an
+        # unchanging table then pays for one count, not one per page.
+        stamp = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
+        cached = self._counts.get(key)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        total = conn.execute(f"SELECT count(*) FROM order_records{where}", args).fetchone()[0]
+        if len(self._counts) >= MAX_CACHED_COUNTS:
+            self._counts.clear()
+        self._counts[key] = (stamp, total)
+        return total
 
     async def anonymize_due(self, now: datetime, limit: int) -> int:
         return await self._run(self._write_pool, self._anonymize_due, now, limit)
