@@ -7,6 +7,7 @@ import asyncio
 import gc
 import logging
 import multiprocessing
+import multiprocessing.connection
 import secrets
 import signal
 import sys
@@ -84,17 +85,31 @@ def serve(settings: Settings) -> int:
     asyncio.run(prepare_store(settings))
     workers = [multiprocessing.Process(target=serve_worker, args=(settings, i), name=f"worker-{i}")
                for i in range(settings.server.workers)]
+    stopping = crashed = False
+
+    def stop(*_: Any) -> None:  # each worker finishes its in-flight requests and exits
+        nonlocal stopping
+        stopping = True
+        for w in workers:
+            if w.is_alive():
+                w.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
     for w in workers:
         w.start()
-    # SIGTERM to this launcher becomes SIGTERM to every worker: each finishes its requests and exits.
-    signal.signal(signal.SIGTERM, lambda *_: [w.terminate() for w in workers if w.is_alive()])
     try:
-        for w in workers:
-            w.join()
+        # A worker that dies on its own takes the others down: half a service (or one without its GDPR sweeper,
+        # worker 0) must not keep running unnoticed; the supervisor (systemd, Docker) restarts the whole.
+        multiprocessing.connection.wait([w.sentinel for w in workers])
+        if not stopping:
+            log.error("a worker exited unexpectedly; stopping the others")
+            crashed = True
+            stop()
     except KeyboardInterrupt:  # Ctrl-C reached the workers too (one process group); let them finish
-        for w in workers:
-            w.join()
-    return max(abs(w.exitcode or 0) for w in workers)
+        stopping = True
+    for w in workers:
+        w.join()
+    return 1 if crashed or any(w.exitcode not in (0, -signal.SIGTERM) for w in workers) else 0
 
 
 async def prepare_store(settings: Settings) -> None:

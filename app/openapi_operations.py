@@ -7,8 +7,8 @@ from typing import Any
 from app import openapi_examples as ex
 from app import openapi_schemas as docs
 from app.errors import PROBLEM_JSON
+from app.handlers import JSON
 
-JSON = "application/json"
 BEARER = "bearerAuth"
 ALPHA = "This part of the API is in Alpha status."
 _TITLES = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 413: "Request Entity Too Large",

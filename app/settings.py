@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,7 +13,10 @@ from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "ORDER_RECORDS_"
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "default.toml"
+# A source checkout (or an editable install) reads config/ beside app/; a wheel installs the same file as data.
+_CHECKOUT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "default.toml"
+_INSTALLED_CONFIG = Path(sys.prefix) / "share" / "order-records" / "default.toml"
+DEFAULT_CONFIG = _CHECKOUT_CONFIG if _CHECKOUT_CONFIG.exists() else _INSTALLED_CONFIG
 
 
 class SettingsError(ValueError):

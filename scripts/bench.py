@@ -107,9 +107,6 @@ async def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     env = {"ORDER_RECORDS_JWT_SECRET": secret, "ORDER_RECORDS_GDPR_SWEEP_INTERVAL_SECONDS": "86400",
            "ORDER_RECORDS_SERVER_LOG_LEVEL": "WARNING", **backend.server_env("http")}
     headers = {"Authorization": f"Bearer {issue_token(secret, PERMISSIONS)}", "Content-Type": "application/json"}
-    schema = make_store(backend.settings("http"))  # made before the workers start: they would race to make it
-    await schema.open()
-    await schema.close()
     server = Server(env, args.workers, tmp / "server.log")
     try:
         await server.wait_ready()

@@ -22,12 +22,13 @@ from bson import ObjectId
 from app.domain.instants import utc_now
 from app.jsonbody import parse_json
 from app.records import RecordBuilder
+from app.schemas import MAX_BATCH, MAX_PAGE_SIZE
 from app.settings import ENV_PREFIX, Settings
 from app.store.base import Record, RecordFilter, Store
 from scripts.make_sample_data import generate_records
 
-BATCH = 25
-PAGE = 500
+BATCH = MAX_BATCH
+PAGE = MAX_PAGE_SIZE
 T = TypeVar("T")
 
 

@@ -14,9 +14,10 @@ from typing import Any, BinaryIO
 
 import orjson
 
-# currency -> (decimal places, units per EUR)
-CURRENCIES = {"EUR": (2, 1.0), "USD": (2, 1.1), "GBP": (2, 0.85), "CHF": (2, 0.95), "SEK": (2, 11.5),
-              "DKK": (2, 7.45), "JPY": (0, 160.0), "KWD": (3, 0.33)}
+from app.domain.money import minor_unit
+
+# currency -> units per EUR (decimal places come from the service's own ISO 4217 table)
+EUR_RATES = {"EUR": 1.0, "USD": 1.1, "GBP": 0.85, "CHF": 0.95, "SEK": 11.5, "DKK": 7.45, "JPY": 160.0, "KWD": 0.33}
 # country -> (currency, VAT rate (None: US sales tax, not included), winter UTC offset, summer offset, weight)
 COUNTRIES = {"DE": ("EUR", 19.0, 1, 2), "AT": ("EUR", 20.0, 1, 2), "NL": ("EUR", 21.0, 1, 2),
              "FR": ("EUR", 20.0, 1, 2), "GB": ("GBP", 20.0, 0, 1), "US": ("USD", None, -5, -4),
@@ -58,7 +59,7 @@ DAY = 86400.0
 
 def money(rng: Random, eur: float, currency: str) -> dict[str, Any]:
     """A MonetaryValue worth about `eur` euros, rounded to a shop-like price in minor units."""
-    dp, rate = CURRENCIES[currency]
+    dp, rate = minor_unit(currency), EUR_RATES[currency]
     value = max(1, round(eur * rate * 10**dp))
     if dp == 0:
         value = max(10, value // 10 * 10)
@@ -70,7 +71,7 @@ def money(rng: Random, eur: float, currency: str) -> dict[str, Any]:
 def mv(value: int, currency: str, rng: Random) -> dict[str, Any]:
     out: dict[str, Any] = {"value": value, "currency": currency}
     if rng.random() < 0.5:
-        out["decimalPlaces"] = CURRENCIES[currency][0]
+        out["decimalPlaces"] = minor_unit(currency)
     return out
 
 

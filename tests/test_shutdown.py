@@ -116,3 +116,10 @@ def _children(parent: int) -> list[str]:
         if fields[1] == str(parent) and fields[0] != "Z":
             found.append(entry)
     return found
+
+
+def test_a_dead_worker_takes_the_others_down(tmp_path: Any) -> None:
+    with served(tmp_path, "--workers", "2") as (proc, workers):
+        os.kill(int(workers[0]), signal.SIGKILL)
+        assert proc.wait(timeout=20) == 1
+        assert not os.path.exists(f"/proc/{workers[1]}")

@@ -10,12 +10,13 @@ from typing import Any, BinaryIO
 
 from tqdm import tqdm
 
+from app.schemas import MAX_BATCH
+
 from .reader import Item
 
 __all__ = ["MAX_BATCH", "STDIN", "Batch", "Item", "Options", "Source", "Summary", "log", "reject"]
 
 STDIN = "-"
-MAX_BATCH = 25
 
 
 @dataclass
