@@ -162,36 +162,23 @@ async def test_bad_query_is_400(client: TestClient, auth: dict[str, str], query:
 
 # --- store failures ------------------------------------------------------------------------------------------
 
-class UnavailableStore(SqliteStore):
-    """Opens fine, then the database is gone."""
+def failing_store(error: Exception) -> SqliteStore:
+    """A store that opens fine, then fails every call with `error`."""
 
-    async def ping(self) -> None:
-        raise StoreUnavailable("connection refused by db-host-7:27017")
+    class Failing(SqliteStore):
+        async def ping(self) -> None:
+            raise error
 
-    async def list_page(self, filters: Any, start_after: str | None, size: int) -> tuple[int, list[bytes]]:
-        raise StoreUnavailable("connection refused by db-host-7:27017")
+        async def list_page(self, filters: Any, start_after: str | None, size: int) -> tuple[int, list[bytes]]:
+            raise error
 
-    async def get_json(self, record_id: str) -> bytes | None:
-        raise StoreUnavailable("connection refused by db-host-7:27017")
+        async def get_json(self, record_id: str) -> bytes | None:
+            raise error
 
-    async def insert_batch(self, records: list[Any]) -> list[Any]:
-        raise StoreUnavailable("connection refused by db-host-7:27017")
+        async def insert_batch(self, records: list[Any]) -> list[Any]:
+            raise error
 
-
-class BrokenStore(SqliteStore):
-    """A bug deep down: a plain exception with internals in its message."""
-
-    async def ping(self) -> None:
-        raise RuntimeError("secret internals")
-
-    async def list_page(self, filters: Any, start_after: str | None, size: int) -> tuple[int, list[bytes]]:
-        raise RuntimeError("secret internals")
-
-    async def get_json(self, record_id: str) -> bytes | None:
-        raise RuntimeError("secret internals")
-
-    async def insert_batch(self, records: list[Any]) -> list[Any]:
-        raise RuntimeError("secret internals")
+    return Failing(":memory:")
 
 
 def store_requests(auth: dict[str, str]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -205,7 +192,7 @@ def store_requests(auth: dict[str, str]) -> list[tuple[str, str, dict[str, Any]]
 
 async def test_unavailable_store_is_503_with_retry_after(aiohttp_client: Any, make_app: Callable[..., web.Application],
                                                          auth: dict[str, str]) -> None:
-    client = await aiohttp_client(make_app(store=UnavailableStore(":memory:")))
+    client = await aiohttp_client(make_app(store=failing_store(StoreUnavailable("connection refused by db-host-7:27017"))))
     for method, path, kwargs in store_requests(auth):
         response = await client.request(method, path, **kwargs)
         body = await assert_problem(response, 503)
@@ -219,7 +206,7 @@ async def test_unexpected_error_is_500_without_internals(aiohttp_client: Any,
                                                          make_app: Callable[..., web.Application],
                                                          auth: dict[str, str],
                                                          caplog: pytest.LogCaptureFixture) -> None:
-    client = await aiohttp_client(make_app(store=BrokenStore(":memory:")))
+    client = await aiohttp_client(make_app(store=failing_store(RuntimeError("secret internals"))))
     for i, (method, path, kwargs) in enumerate(store_requests(auth)):
         request_id = f"req-{i}-abc"
         kwargs = {**kwargs, "headers": {**kwargs.get("headers", {}), "X-Request-ID": request_id}}
