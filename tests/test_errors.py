@@ -192,7 +192,8 @@ def store_requests(auth: dict[str, str]) -> list[tuple[str, str, dict[str, Any]]
 
 async def test_unavailable_store_is_503_with_retry_after(aiohttp_client: Any, make_app: Callable[..., web.Application],
                                                          auth: dict[str, str]) -> None:
-    client = await aiohttp_client(make_app(store=failing_store(StoreUnavailable("connection refused by db-host-7:27017"))))
+    unreachable = StoreUnavailable("connection refused by db-host-7:27017")
+    client = await aiohttp_client(make_app(store=failing_store(unreachable)))
     for method, path, kwargs in store_requests(auth):
         response = await client.request(method, path, **kwargs)
         body = await assert_problem(response, 503)
