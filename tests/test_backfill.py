@@ -480,3 +480,12 @@ async def test_against_the_real_app(aiohttp_server: Any, aiohttp_client: Any, tm
     again = await run(opts)
     assert (again.created, again.already_existing, again.failed) == (0, 300, 1)
     assert (await (await client.get("/api/orderrecords?size=1", headers=headers)).json())["total"] == 300
+
+
+@pytest.mark.parametrize(("item", "sent"), [
+    (reader.Item(1, {"a": 1, "b": "é"}, b'{ "b": "\\u00e9",  "a": 1 }'), b'{"a":1,"b":"\xc3\xa9"}'),  # compact
+    (reader.Item(1, {"n": 2**64}, b'{"n": 18446744073709551616}'), b'{"n": 18446744073709551616}'),  # as read
+    (reader.Item(1, {"n": 2**64, "s": "é"}), b'{"n":18446744073709551616,"s":"\xc3\xa9"}'),  # array element
+])
+def test_records_are_sent_compact_unless_orjson_cannot_write_them_exactly(item: reader.Item, sent: bytes) -> None:
+    assert reader.request_text(item) == sent

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Any, BinaryIO
 
+import orjson
+
 from app.jsonbody import MalformedJson, parse_json
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -26,8 +28,19 @@ class Item:
 
     line: int
     record: Any
-    raw: bytes | None = None  # the exact JSON text of a JSON Lines record, reused as the request body
+    raw: bytes | None = None  # the exact JSON text of a JSON Lines record
     error: str | None = None
+
+
+def request_text(item: Item) -> bytes:
+    """The record as a request carries it: compact orjson, which the service reads on its fast path, unless orjson
+    cannot write it exactly (an integer past 64 bits, which the service will refuse by name); then the text as read."""
+    try:
+        return orjson.dumps(item.record)
+    except orjson.JSONEncodeError:
+        if item.raw is not None:
+            return item.raw
+        return json.dumps(item.record, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def open_input(stream: BinaryIO) -> BinaryIO:

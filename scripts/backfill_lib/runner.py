@@ -11,13 +11,12 @@ from contextlib import nullcontext
 from typing import IO, Any, BinaryIO
 
 import aiohttp
-import orjson
 from tqdm import tqdm
 
 from .checkpoint import Checkpoint, CheckpointError, Ledger
 from .client import BatchRejected, FatalError, RetryPolicy, put_batch
 from .model import STDIN, Batch, Item, Options, Source, Summary, log, reject
-from .reader import iter_items, open_input
+from .reader import iter_items, open_input, request_text
 
 
 class Backfill:
@@ -173,7 +172,7 @@ class Backfill:
 
     async def send(self, session: aiohttp.ClientSession, batch: Batch) -> None:
         opts, summary = self.options, self.summary
-        parts = [item.raw if item.raw is not None else orjson.dumps(item.record) for item in batch.records]
+        parts = [request_text(item) for item in batch.records]
         body = b'{"orderRecords":[' + b",".join(parts) + b"]}"
         policy = RetryPolicy(opts.max_retries, opts.retry_base_delay, opts.retry_max_delay, opts.sleep)
         url = opts.url.rstrip("/") + "/api/orderrecords"
