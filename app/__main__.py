@@ -23,6 +23,10 @@ from app.store.base import StoreUnavailable
 from app.sweep import sweep_once
 
 log = logging.getLogger("app")
+# The SQLite writer thread needs the GIL back after every call into SQLite, and the event loop thread, busy
+# validating, gives it up only when asked and the switch interval (5 ms by default) has passed. Each write then
+# waits up to that long; at 0.5 ms the writer keeps pace (ingest measured 4,677 -> 6,064 records/s, 1 worker).
+GIL_SWITCH_INTERVAL = 0.0005
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -63,6 +67,7 @@ def serve_worker(settings: Settings, index: int) -> None:
     # keep it out of the collector's full passes, which otherwise rescan it every few hundred records.
     gc.collect()
     gc.freeze()
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     web.run_app(app, host=settings.server.host, port=settings.server.port,
                 reuse_port=settings.server.workers > 1, print=None, access_log=None)
 
