@@ -62,6 +62,12 @@ class _Generator:
         return name
 
     def member(self, key: str, field: fields.Field) -> list[str]:
+        checks = ["    " + line for line in self.value(field)]
+        if field.load_default is missing and not field.allow_none:
+            # absent and null read alike through get(): null is refused, absence only when the field is required
+            absent = ["    else:"] if field.required else [f"    elif {key} in v:"]
+            return [f"    x = v.get({key})", "    if x is not None:", *checks, f"        out[{key}] = x", *absent,
+                    "        raise Invalid"]
         lines = [f"    x = v.get({key}, MISSING)", "    if x is MISSING:"]
         if field.required:
             lines.append("        raise Invalid")
@@ -74,7 +80,7 @@ class _Generator:
         lines.append("    elif x is None:")
         lines.append(f"        out[{key}] = None" if field.allow_none else "        raise Invalid")
         lines.append("    else:")
-        lines += ["    " + line for line in self.value(field)]
+        lines += checks
         lines.append(f"        out[{key}] = x")
         return lines
 
@@ -117,13 +123,12 @@ class _Generator:
         return [f"    if {self.const(check)}(x) is False:", "        raise Invalid"]
 
     def bounds(self, subject: str, low: Any, high: Any, low_inclusive: bool, high_inclusive: bool) -> list[str]:
-        lines = []
-        if low is not None:
-            lines += [f"    if {subject} {'<' if low_inclusive else '<='} {self.const(low)}:", "        raise Invalid"]
-        if high is not None:
-            lines += [f"    if {subject} {'>' if high_inclusive else '>='} {self.const(high)}:",
-                      "        raise Invalid"]
-        return lines
+        # one chained comparison: `subject` (len(x), say) is evaluated once
+        low_part = f"{self.const(low)} {'<=' if low_inclusive else '<'} " if low is not None else ""
+        high_part = f" {'<=' if high_inclusive else '<'} {self.const(high)}" if high is not None else ""
+        if not low_part and not high_part:
+            return []
+        return [f"    if not {low_part}{subject}{high_part}:", "        raise Invalid"]
 
     def compile(self, entry: str) -> Loader:
         exec(compile("\n".join(self.chunks), f"<fastload {entry}>", "exec"), self.namespace)

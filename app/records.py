@@ -11,7 +11,7 @@ from marshmallow import Schema, ValidationError
 from app.domain.gdpr import anonymized_consumer, lifecycle_dates
 from app.domain.instants import format_instant
 from app.domain.money import minor_unit
-from app.domain.pricing import monetary_values, out_of_range, price_breakdown
+from app.domain.pricing import Path, dotted, monetary_values, out_of_range, price_breakdown
 from app.fastload import FastLoader
 from app.schemas import OrderRecordForCreation
 from app.settings import GdprSettings
@@ -70,9 +70,10 @@ class RecordBuilder:
 
     def complete(self, data: dict[str, Any], record_id: str, now: datetime) -> dict[str, Any]:
         """Cross-field rules and system fields for an already schema-valid record."""
-        money = list(monetary_values(data))
+        money = monetary_values(data)
         for _, value in money:
-            value.setdefault("decimalPlaces", minor_unit(value["currency"]))
+            if "decimalPlaces" not in value:
+                value["decimalPlaces"] = minor_unit(value["currency"])
         errors = _currency_errors(money)
         order_date = datetime.fromisoformat(data["orderRecordDate"])
         try:
@@ -107,10 +108,10 @@ class RecordBuilder:
         return record
 
 
-def _currency_errors(values: list[tuple[str, dict[str, Any]]]) -> list[FieldError]:
+def _currency_errors(values: list[tuple[Path, dict[str, Any]]]) -> list[FieldError]:
     if not values:
         return []
     first_path, first = values[0]
-    return [{"field": f"{path}.currency", "message": f"Currency {m['currency']} differs from {first['currency']} "
-             f"({first_path}); all monetary values of a record share one currency."}
+    return [{"field": f"{dotted(path)}.currency", "message": f"Currency {m['currency']} differs from "
+             f"{first['currency']} ({dotted(first_path)}); all monetary values of a record share one currency."}
             for path, m in values[1:] if m["currency"] != first["currency"]]

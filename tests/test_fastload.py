@@ -36,6 +36,9 @@ def test_defaults_are_filled_like_marshmallow() -> None:
 @pytest.mark.parametrize("mutate", [
     lambda r: r.update(unknown=1),
     lambda r: r.pop("facilityRef"),
+    lambda r: r.update(facilityRef=None),
+    lambda r: r.update(consumer=None),
+    lambda r: r["lineItems"][0].update(price=None),
     lambda r: r.update(facilityRef=""),
     lambda r: r["lineItems"][0].update(quantity=0),
     lambda r: r["lineItems"][0].update(quantity=True),

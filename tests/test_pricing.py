@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from app.domain.money import INT64_MAX, INT64_MIN, is_currency, minor_unit, rescale
-from app.domain.pricing import monetary_values, out_of_range, price_breakdown
+from app.domain.pricing import dotted, monetary_values, out_of_range, price_breakdown
 
 BREAKDOWN_KEYS = {"subTotal", "totalDiscounts", "totalTaxes", "totalFees", "totalDeposit", "total"}
 
@@ -67,7 +67,7 @@ def test_monetary_values_yields_every_amount_with_its_path_in_order() -> None:
         "pricing": {"discounts": [{"amount": mv(7)}], "fees": [{"amount": mv(8)}],
                     "taxes": [{"amount": mv(9)}, {"amount": mv(10), "includedInPrice": False}]},
     }
-    assert [(path, m["value"]) for path, m in monetary_values(record)] == [
+    assert [(dotted(path), m["value"]) for path, m in monetary_values(record)] == [
         ("lineItems.0.price", 1), ("lineItems.0.deposit", 2), ("lineItems.2.price", 3),
         ("payments.0.amount", 4), ("payments.0.refundedAmount", 5), ("payments.1.amount", 6),
         ("pricing.discounts.0.amount", 7), ("pricing.fees.0.amount", 8),

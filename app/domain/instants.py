@@ -5,14 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 
-def truncate_ms(moment: datetime) -> datetime:
-    moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
 def format_instant(moment: datetime) -> str:
     """2024-05-01T10:00:00.123Z; naive datetimes (as drivers return them) are taken as UTC."""
-    return truncate_ms(moment).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    # isoformat truncates to milliseconds and always writes 4 year digits: 23 characters, then "+00:00"
+    return moment.isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 def parse_instant(text: str) -> datetime:

@@ -2,28 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from app.domain.money import INT64_MAX, INT64_MIN, rescale
 
 Money = dict[str, Any]
+Path = tuple[str | int, ...]
 
 
-def monetary_values(record: dict[str, Any]) -> Iterator[tuple[str, Money]]:
-    """Every MonetaryValue of a record with its dotted path, for the one-currency rule."""
+def monetary_values(record: dict[str, Any]) -> list[tuple[Path, Money]]:
+    """Every MonetaryValue of a record with its path, for the one-currency rule (paths are joined only for errors)."""
+    found: list[tuple[Path, Money]] = []
     for i, item in enumerate(record.get("lineItems", ())):
-        for key in ("price", "deposit"):
-            if key in item:
-                yield f"lineItems.{i}.{key}", item[key]
+        if "price" in item:
+            found.append((("lineItems", i, "price"), item["price"]))
+        if "deposit" in item:
+            found.append((("lineItems", i, "deposit"), item["deposit"]))
     for i, payment in enumerate(record.get("payments", ())):
-        for key in ("amount", "refundedAmount"):
-            if key in payment:
-                yield f"payments.{i}.{key}", payment[key]
+        found.append((("payments", i, "amount"), payment["amount"]))
+        if "refundedAmount" in payment:
+            found.append((("payments", i, "refundedAmount"), payment["refundedAmount"]))
     pricing = record.get("pricing") or {}
     for group in ("discounts", "fees", "taxes"):
-        for i, entry in enumerate(pricing.get(group, ())):
-            yield f"pricing.{group}.{i}.amount", entry["amount"]
+        found.extend((("pricing", group, i, "amount"), e["amount"]) for i, e in enumerate(pricing.get(group, ())))
+    return found
+
+
+def dotted(path: Path) -> str:
+    return ".".join(map(str, path))
 
 
 def price_breakdown(record: dict[str, Any]) -> dict[str, Money] | None:
