@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 
 from app.auth import READ, WRITE, requires
 from app.errors import Problem, validation_problem
+from app.fastload import FastLoader
 from app.jsonbody import MalformedJson, parse_json
 from app.keys import BUILDER, CLOCK, STORE
 from app.records import RecordRejected, schema_errors
@@ -18,7 +19,7 @@ from app.schemas import OBJECT_ID, OrderRecordBulkOperations, OrderRecordsQuery
 from app.store.base import RecordFilter
 
 JSON = "application/json"
-_envelope = OrderRecordBulkOperations()
+_envelope = FastLoader(OrderRecordBulkOperations())
 _query = OrderRecordsQuery()
 
 
