@@ -1,16 +1,12 @@
-"""A fast path for marshmallow `load`, derived from the schema's own fields and validators.
+"""A fast path for marshmallow `load`: Python source generated from the schema's own fields and validators.
 
-marshmallow spends most of a nested load on bookkeeping, several microseconds per field. For input that is valid,
-which a backfill almost always is, this does the same checks in two steps, both read off the schema objects (no
-rule is written here):
-1. msgspec types generated from the fields (app/fastload_types.py) check in C what msgspec can express: required
-   fields, unknown fields, null, exact JSON types, Length and Range bounds, OneOf; then turn the result back into
-   dicts, in the schema's field order, with defaults filled in.
-2. Python generated for the rest runs each remaining validator (currency, country, e-mail, durations, free-form
-   objects) and each remaining field's own conversion (date-times, floats) where the data holds such a field.
-Anything unusual (a failed check, a schema with hooks) makes `load` fall back to `schema.load`, which decides and
-explains. So the fast path can only be faster, never more lenient: valid input gives the identical result, invalid
-input the identical errors.
+marshmallow spends most of a nested load on bookkeeping (error stores, hooks, partial handling), several
+microseconds per field. For input that is valid, which a backfill almost always is, the generated function does
+the same checks: it reads the rules from the schema objects (required, allow_none, defaults, unknown fields,
+types, and each field's validators, calling them or, for Length and Range, comparing with their own bounds). No
+rule is written here. Anything unusual (a failed check, a field kind without a generated form, which then runs
+`field.deserialize`) makes `load` fall back to `schema.load`, which decides and explains. So the fast path can
+only be faster, never more lenient: valid input gives the identical result, invalid input the identical errors.
 """
 
 from __future__ import annotations
@@ -18,53 +14,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import msgspec
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow.utils import missing
 
-from app.fastload_types import Unsupported, native_check, native_kind, struct_for
+from app.schemas import StrictBoolean, StrictInteger
 
 Loader = Callable[[Any], Any]
+EXACT_TYPES: dict[type, type] = {fields.String: str, fields.Email: str, StrictInteger: int, StrictBoolean: bool}
 
 
 class Invalid(Exception):
     """The fast path cannot vouch for this input; marshmallow must decide."""
 
 
-def _needs_post(field: fields.Field) -> bool:
-    """Whether anything about the field is left to Python after msgspec has checked its shape."""
-    if native_kind(field) is None or not all(native_check(v, field) for v in field.validators):
-        return True
-    kind = type(field)
-    if kind is fields.Nested:
-        return any(_needs_post(f) for f in field.schema.load_fields.values())
-    if kind is fields.List:
-        return _needs_post(field.inner)
-    if kind is fields.Dict:
-        return any(_needs_post(f) for f in (field.key_field, field.value_field) if f is not None)
-    return False
-
-
-def _transforms(field: fields.Field) -> bool:
-    """Whether finishing the field may replace its value (a conversion of its own), not only check it."""
-    kind = type(field)
-    if native_kind(field) is None:
-        return True
-    if kind is fields.List:
-        return _transforms(field.inner)
-    if kind is fields.Dict:
-        return field.value_field is not None and _transforms(field.value_field)
-    return False
-
-
-def _lets_null_through(field: fields.Field) -> bool:
-    return native_kind(field) is None and not field.allow_none
-
-
-class _PostGenerator:
-    """Writes the Python checks msgspec cannot do, only along the paths that lead to such a check."""
+class _Generator:
+    """Writes one Python function per (nested) schema and per list/dict item kind, then compiles them together."""
 
     def __init__(self) -> None:
-        self.namespace: dict[str, Any] = {"Invalid": Invalid}
+        self.namespace: dict[str, Any] = {"Invalid": Invalid, "MISSING": missing}
         self.chunks: list[str] = []
         self.schemas: dict[int, str] = {}
 
@@ -74,74 +41,109 @@ class _PostGenerator:
         return name
 
     def schema(self, schema: Schema) -> str:
+        """The name of the function loading `schema`, generating it on first use."""
         if id(schema) in self.schemas:
             return self.schemas[id(schema)]
-        name = self.schemas[id(schema)] = f"post_{type(schema).__name__}_{len(self.schemas)}"
-        body = [f"def {name}(o):"]
+        name = self.schemas[id(schema)] = f"load_{type(schema).__name__}_{len(self.schemas)}"
+        hooks = getattr(schema, "_hooks", {"unknown": [True]})
+        if schema.unknown != RAISE or any(hooks.values()) or schema.only or schema.exclude:
+            self.chunks.append(f"def {name}(v):\n    raise Invalid\n")
+            return name
+        known = self.const(frozenset(schema.load_fields))
+        body = [f"def {name}(v):", f"    if type(v) is not dict or not {known}.issuperset(v):", "        raise Invalid",
+                "    out = {}"]
         for key, field in schema.load_fields.items():
-            if _needs_post(field):
-                # msgspec has refused null where the field refuses it, except for a field it only knows as Any
-                body += [f"    x = o.get({key!r})", "    if x is not None:",
-                         *("    " + line for line in self.value(field))]
-                body += [f"        o[{key!r}] = x"] if _transforms(field) else []
-                body += [f"    elif {key!r} in o:", "        raise Invalid"] if _lets_null_through(field) else []
-        self.chunks.append("\n".join([*body, "    return o"]) + "\n")
+            if field.data_key not in (None, key):
+                self.chunks.append(f"def {name}(v):\n    raise Invalid\n")
+                return name
+            body += self.member(repr(key), field)
+        body.append("    return out")
+        self.chunks.append("\n".join(body) + "\n")
         return name
+
+    def member(self, key: str, field: fields.Field) -> list[str]:
+        checks = ["    " + line for line in self.value(field)]
+        if field.load_default is missing and not field.allow_none:
+            # absent and null read alike through get(): null is refused, absence only when the field is required
+            absent = ["    else:"] if field.required else [f"    elif {key} in v:"]
+            return [f"    x = v.get({key})", "    if x is not None:", *checks, f"        out[{key}] = x", *absent,
+                    "        raise Invalid"]
+        lines = [f"    x = v.get({key}, MISSING)", "    if x is MISSING:"]
+        if field.required:
+            lines.append("        raise Invalid")
+        elif field.load_default is missing:
+            lines.append("        pass")
+        elif callable(field.load_default):
+            lines.append(f"        out[{key}] = {self.const(field.load_default)}()")
+        else:
+            lines.append(f"        out[{key}] = {self.const(field.load_default)}")
+        lines.append("    elif x is None:")
+        lines.append(f"        out[{key}] = None" if field.allow_none else "        raise Invalid")
+        lines.append("    else:")
+        lines += checks
+        lines.append(f"        out[{key}] = x")
+        return lines
 
     def value(self, field: fields.Field) -> list[str]:
-        """Statements that finish checking `x` (present, not None), leaving the loaded value in `x`."""
+        """Statements that check `x` (present, not None) and leave the loaded value in `x`."""
         kind = type(field)
-        lines: list[str] = []
-        if native_kind(field) is None:  # the field's own conversion, as field.deserialize does for a value
+        if kind is fields.Nested and not field.many:
+            lines = [f"    x = {self.schema(field.schema)}(x)"]
+        elif kind is fields.List:
+            lines = ["    if type(x) is not list:", "        raise Invalid",
+                     f"    x = [{self.item(field.inner)}(i) for i in x]"]
+        elif kind is fields.Dict and field.key_field is not None:
+            keys = self.item(field.key_field)
+            lines = ["    if type(x) is not dict:", "        raise Invalid", "    for k in x:", f"        {keys}(k)"]
+            if field.value_field is None:
+                lines.append("    x = dict(x)")
+            else:
+                lines.append(f"    x = {{k: {self.item(field.value_field)}(i) for k, i in x.items()}}")
+        elif kind in EXACT_TYPES:
+            lines = [f"    if type(x) is not {self.const(EXACT_TYPES[kind])}:", "        raise Invalid"]
+        else:  # the field's own conversion: what field.deserialize does for a present, non-null value
             lines = [f"    x = {self.const(field._deserialize)}(x, None, None)"]
-        elif kind is fields.Nested:
-            lines = [f"    {self.schema(field.schema)}(x)"] if _needs_post(field) else []
-        elif kind is fields.List and _needs_post(field.inner):
-            lines = ([f"    x = [{self.item(field.inner)}(i) for i in x]"] if _transforms(field.inner)
-                     else ["    for i in x:", f"        {self.item(field.inner)}(i)"])
-        elif kind is fields.Dict:
-            if field.key_field is not None and _needs_post(field.key_field):
-                lines += ["    for k in x:", f"        {self.item(field.key_field)}(k)"]
-            if field.value_field is not None and _needs_post(field.value_field):
-                lines += ([f"    x = {{k: {self.item(field.value_field)}(i) for k, i in x.items()}}"]
-                          if _transforms(field.value_field)
-                          else ["    for i in x.values():", f"        {self.item(field.value_field)}(i)"])
-        checks = [v for v in field.validators if not native_check(v, field)]
-        return lines + [line for v in checks for line in (f"    if {self.const(v)}(x) is False:",
-                                                           "        raise Invalid")]
+        return lines + [line for check in field.validators for line in self.check(check)]
 
     def item(self, field: fields.Field) -> str:
-        """A function finishing one list item, dict key or dict value of this field kind."""
-        if type(field) is fields.Nested and not field.validators and not _lets_null_through(field):
+        """A function loading one list item, dict key or dict value of this field kind."""
+        if type(field) is fields.Nested and not field.many and not field.validators:
             return self.schema(field.schema)
         name = f"item_{len(self.chunks)}"
-        null = ["        return None" if field.allow_none else "        raise Invalid"]
-        self.chunks.append("\n".join([f"def {name}(x):", "    if x is None:", *null, *self.value(field),
-                                      "    return x"]) + "\n")
+        lines = [f"def {name}(x):", "    if x is None:",
+                 "        return None" if field.allow_none else "        raise Invalid"]
+        self.chunks.append("\n".join(lines + self.value(field) + ["    return x"]) + "\n")
         return name
 
-    def compile(self, entry: str) -> Callable[[Any], Any]:
+    def check(self, check: Any) -> list[str]:
+        if type(check) is validate.Length and check.equal is None:
+            return self.bounds("len(x)", check.min, check.max, True, True)
+        if type(check) is validate.Range:
+            return self.bounds("x", check.min, check.max, check.min_inclusive, check.max_inclusive)
+        return [f"    if {self.const(check)}(x) is False:", "        raise Invalid"]
+
+    def bounds(self, subject: str, low: Any, high: Any, low_inclusive: bool, high_inclusive: bool) -> list[str]:
+        # one chained comparison: `subject` (len(x), say) is evaluated once
+        low_part = f"{self.const(low)} {'<=' if low_inclusive else '<'} " if low is not None else ""
+        high_part = f" {'<=' if high_inclusive else '<'} {self.const(high)}" if high is not None else ""
+        if not low_part and not high_part:
+            return []
+        return [f"    if not {low_part}{subject}{high_part}:", "        raise Invalid"]
+
+    def compile(self, entry: str) -> Loader:
         exec(compile("\n".join(self.chunks), f"<fastload {entry}>", "exec"), self.namespace)
         return self.namespace[entry]
 
 
 def compile_schema(schema: Schema) -> Loader:
     """A function that loads valid input exactly as `schema.load` would, raising Invalid for anything else."""
-    try:
-        struct = struct_for(schema)
-    except Unsupported:
-        def defer(data: Any) -> Any:
-            raise Invalid
-
-        return defer
-    generator = _PostGenerator()
-    post = generator.compile(generator.schema(schema))
-    convert, to_builtins = msgspec.convert, msgspec.to_builtins
+    generator = _Generator()
+    loader = generator.compile(generator.schema(schema))
 
     def load(data: Any) -> Any:
         try:
-            return post(to_builtins(convert(data, struct)))
-        except (msgspec.ValidationError, ValidationError):
+            return loader(data)
+        except ValidationError:
             raise Invalid from None
 
     return load

@@ -185,11 +185,3 @@ def test_the_zoo_takes_the_fast_path() -> None:
     assert ZOO_FAST(copy.deepcopy(data)) == ZOO.load(copy.deepcopy(data))
     assert ZOO_FAST(copy.deepcopy(data))["flag"] is False
 
-
-def test_shared_mutable_defaults_always_defer() -> None:
-    class Shared(Schema):
-        tags = fields.List(fields.String(), load_default=[])
-
-    with pytest.raises(Invalid):
-        compile_schema(Shared())({})
-    assert FastLoader(Shared()).load({}) == {"tags": []}
