@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime
 from typing import Any, ClassVar
@@ -81,13 +82,20 @@ class OffsetDateTime(fields.DateTime):
         return value
 
 
-def _iso_duration(value: str) -> None:
+@functools.lru_cache(maxsize=1024)  # warranty periods are a handful of values (P2Y, P6M, ...) repeated endlessly
+def _is_iso_duration(value: str) -> bool:
     try:
-        if len(value) > 64 or not value.startswith("P") or value.endswith(("P", "T")):
-            raise ValueError
+        if not value.startswith("P") or value.endswith(("P", "T")):
+            return False
         isodate.parse_duration(value)
     except (ValueError, OverflowError, isodate.ISO8601Error):
-        raise ValidationError("Not a valid ISO 8601 duration such as P2Y or P6M.") from None
+        return False
+    return True
+
+
+def _iso_duration(value: str) -> None:
+    if len(value) > 64 or not _is_iso_duration(value):  # the length first: no long string is ever cached
+        raise ValidationError("Not a valid ISO 8601 duration such as P2Y or P6M.")
 
 
 def _currency(value: str) -> None:

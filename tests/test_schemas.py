@@ -519,3 +519,16 @@ def test_query_rejects(params: dict[str, str], field: str) -> None:
     with pytest.raises(ValidationError) as info:
         OrderRecordsQuery().load(params)
     assert set(info.value.messages) == {field}  # type: ignore[arg-type]
+
+
+def test_duration_checks_are_cached_but_never_for_long_strings() -> None:
+    from app.schemas import _is_iso_duration, _iso_duration
+
+    for _ in range(2):  # the second time from the cache: same verdicts
+        _iso_duration("P2Y")
+        with pytest.raises(ValidationError):
+            _iso_duration("P2X")
+    cached = _is_iso_duration.cache_info().currsize
+    with pytest.raises(ValidationError):
+        _iso_duration("P" + "1" * 64 + "D")
+    assert _is_iso_duration.cache_info().currsize == cached
