@@ -18,6 +18,7 @@ from aiohttp import web
 from app.auth import PERMISSIONS, issue_token
 from app.domain.instants import utc_now
 from app.factory import create_app, make_store
+from app.memory import keep_freed_memory
 from app.settings import Settings, SettingsError, load_settings
 from app.store.base import StoreUnavailable
 from app.sweep import sweep_once
@@ -68,6 +69,7 @@ def serve_worker(settings: Settings, index: int) -> None:
     gc.collect()
     gc.freeze()
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
+    keep_freed_memory()
     web.run_app(app, host=settings.server.host, port=settings.server.port,
                 reuse_port=settings.server.workers > 1, print=None, access_log=None)
 
