@@ -60,16 +60,21 @@ def with_dev_secret(settings: Settings) -> tuple[Settings, str | None]:
     return settings.replace({"jwt.secret": secret}), token
 
 
-def serve_worker(settings: Settings, index: int) -> None:
-    logging.basicConfig(level=settings.server.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(settings, sweep=index == 0)  # one sweeper is enough; more would only repeat the work
+def tune_server_process() -> None:
+    """Once the app is built, before serving: the same in every server process (and the bench's bare server)."""
     # Everything loaded so far (schemas, currency and country tables, the app) lives as long as the process:
     # keep it out of the collector's full passes, which otherwise rescan it every few hundred records.
     gc.collect()
     gc.freeze()
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     keep_freed_memory()
+
+
+def serve_worker(settings: Settings, index: int) -> None:
+    logging.basicConfig(level=settings.server.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app(settings, sweep=index == 0)  # one sweeper is enough; more would only repeat the work
+    tune_server_process()
     web.run_app(app, host=settings.server.host, port=settings.server.port,
                 reuse_port=settings.server.workers > 1, print=None, access_log=None)
 

@@ -26,12 +26,14 @@ from scripts.bench_lib import (
     BATCH,
     PAGE,
     Server,
+    first_page,
     http_ingest,
     http_reads,
     page_starts,
     prepare,
     store_ingest,
     store_reads,
+    transfer_floor,
 )
 
 MONGODB_URI = "ORDER_RECORDS_MONGODB_URI"
@@ -121,15 +123,19 @@ async def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             cpu1, reads = server.cpu_seconds(), [
                 await http_reads(session, url, page_starts(ids), ids, headers) for _ in range(args.read_passes)]
             cpu2 = server.cpu_seconds()
+            page_body = await first_page(session, url, headers)
             progress("HTTP done")
         rss = server.peak_rss_mib()
     finally:
         server.stop()
         if args.backend == "mongodb":
             await backend.use("http", lambda s: asyncio.sleep(0))
+    progress("transfer floor: the first page's body from a bare aiohttp server")
+    transfer_s = await transfer_floor(page_body, len(starts), args.read_passes, tmp)
 
     ingest_http, ingest_seq, ingest_conc = n / http_ingest_s, n / seq_s, n / conc_s
     read_http, read_store = n / statistics.median(r[0] for r in reads), n / store_read_s
+    store_page_s = store_read_s / len(starts)
     figures.update(
         backend=args.backend, records=n, batch=BATCH, page=PAGE, concurrency=args.concurrency,
         workers=args.workers, read_passes=args.read_passes, load_avg_1m=[load_before, os.getloadavg()[0]],
@@ -141,6 +147,8 @@ async def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         ingest_server_cpu_us=(cpu1 - cpu0) * 1e6 / n, ingest_client_cpu_us=client_cpu * 1e6 / n,
         read_server_cpu_us=(cpu2 - cpu1) * 1e6 / (n * args.read_passes),
         read_client_cpu_us=sum(r[1] for r in reads) * 1e6 / (n * args.read_passes),
+        read_page_bytes=len(page_body), read_transfer_ms=transfer_s * 1e3, read_store_page_ms=store_page_s * 1e3,
+        read_ratio_ceiling=store_page_s / (store_page_s + transfer_s),
         server_processes=len(rss), server_peak_rss_mib=sum(rss), server_peak_rss_max_process_mib=max(rss),
     )
     figures["targets"] = {k: {"target": v, "pass": figures[k] >= v} for k, v in TARGETS.items()}
@@ -169,6 +177,9 @@ def report(f: dict[str, Any]) -> str:
         f"serialization {f['serialize_us']:.1f}",
         f"CPU µs per record, server (client): ingest {f['ingest_server_cpu_us']:.1f} ({f['ingest_client_cpu_us']:.1f}),"
         f" paged read {f['read_server_cpu_us']:.1f} ({f['read_client_cpu_us']:.1f})",
+        f"paged reads, per page: store {f['read_store_page_ms']:.2f} ms; the first page's body alone "
+        f"({f['read_page_bytes'] / 1e6:.2f} MB) from a bare aiohttp server {f['read_transfer_ms']:.2f} ms; so one "
+        f"sequential client's read ratio is at most {f['read_ratio_ceiling']:.2f}",
         f"server peak RSS: {f['server_peak_rss_mib']:.1f} MiB over {f['server_processes']} process(es), "
         f"largest {f['server_peak_rss_max_process_mib']:.1f} MiB",
     ]

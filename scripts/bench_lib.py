@@ -157,6 +157,36 @@ async def http_reads(session: aiohttp.ClientSession, url: str, starts: list[str 
     return elapsed, cpu
 
 
+async def first_page(session: aiohttp.ClientSession, url: str, headers: dict[str, str]) -> bytes:
+    async with session.get(url, params={"size": str(PAGE)}, headers=headers) as resp:
+        return await resp.read()
+
+
+async def transfer_floor(body: bytes, pages: int, passes: int, tmp: Path) -> float:
+    """Seconds per page for `body` to reach the client from a bare aiohttp server (no app, no store) in its own
+    process, `pages` sequential GETs per pass, the median pass. What the paged reads pay besides the store."""
+    (tmp / "page.json").write_bytes(body)
+    echo = Server({}, 1, tmp / "echo.log", "scripts.bench_echo", ("--body", str(tmp / "page.json")))
+    try:
+        await echo.wait_ready()
+        async with aiohttp.ClientSession() as session:
+            async def get() -> bytes:
+                async with session.get(echo.url + "/page") as resp:
+                    return await resp.read()
+
+            if await get() != body:
+                raise RuntimeError("the bare server answered a different body")
+            runs = []
+            for _ in range(passes):
+                t0 = time.perf_counter()
+                for _ in range(pages):
+                    await get()
+                runs.append(time.perf_counter() - t0)
+    finally:
+        echo.stop()
+    return sorted(runs)[len(runs) // 2] / pages
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -164,14 +194,17 @@ def free_port() -> int:
 
 
 class Server:
-    """`python -m app` in its own session (process group), so its workers are found and stopped together."""
+    """`python -m app` (or another module given `--port`) in its own session (process group), so its workers are
+    found and stopped together."""
 
-    def __init__(self, env: dict[str, str], workers: int, log: Path) -> None:
+    def __init__(self, env: dict[str, str], workers: int, log: Path, module: str = "app",
+                 args: tuple[str, ...] | None = None) -> None:
         self.port, self.workers, self.log = free_port(), workers, log
         clean = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+        args = ("--workers", str(workers)) if args is None else args
         with log.open("wb") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "app", "--port", str(self.port), "--workers", str(workers)],
+                [sys.executable, "-m", module, "--port", str(self.port), *args],
                 env={**clean, **env}, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         self.url = f"http://127.0.0.1:{self.port}"
 

@@ -16,6 +16,7 @@ FIGURES = {
     "ingest_ratio", "read_http_rps", "read_store_rps", "read_ratio",
     "ingest_server_cpu_us", "ingest_client_cpu_us", "read_server_cpu_us", "read_client_cpu_us",
     "server_peak_rss_mib", "server_peak_rss_max_process_mib", "server_processes",
+    "read_page_bytes", "read_transfer_ms", "read_store_page_ms", "read_ratio_ceiling",
 }
 BACKENDS = [("sqlite", 1), ("sqlite", 2),
             pytest.param("mongodb", 1, marks=pytest.mark.skipif(not os.environ.get(bench.MONGODB_URI),
@@ -36,6 +37,8 @@ def test_bench_reports_every_figure(backend: str, workers: int, tmp_path: Path,
     assert (figures["backend"], figures["records"], figures["workers"]) == (backend, 120, workers)
     assert figures["ingest_store_rps"] == max(figures["ingest_store_sequential_rps"],
                                               figures["ingest_store_concurrent_rps"])
+    assert figures["read_ratio_ceiling"] < 1
+    assert figures["read_page_bytes"] > 100 * 2000  # the whole first page (120 records of about 2.5 KB)
     assert set(figures["targets"]) == {"ingest_ratio", "read_ratio"}
     assert all(isinstance(t["pass"], bool) for t in figures["targets"].values())
     table = capsys.readouterr().out

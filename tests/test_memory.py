@@ -58,7 +58,7 @@ def test_serve_worker_tunes_the_heap(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli, "keep_freed_memory", lambda: calls.append("tuned") or True)
     monkeypatch.setattr(cli.web, "run_app", lambda *a, **k: calls.append("run"))
     monkeypatch.setattr(cli, "create_app", lambda settings, sweep: object())
-    monkeypatch.setattr(cli.gc, "freeze", lambda: None)
-    monkeypatch.setattr(cli.sys, "setswitchinterval", lambda interval: None)
+    monkeypatch.setattr(cli.gc, "freeze", lambda: calls.append("frozen"))
+    monkeypatch.setattr(cli.sys, "setswitchinterval", lambda interval: calls.append(f"switch {interval}"))
     cli.serve_worker(cli.load_settings({}), 0)
-    assert calls == ["tuned", "run"]
+    assert calls == ["frozen", f"switch {cli.GIL_SWITCH_INTERVAL}", "tuned", "run"]
