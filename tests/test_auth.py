@@ -19,7 +19,9 @@ from aiohttp.test_utils import TestClient
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from app.auth import PERMISSIONS, READ, WRITE
+from app import auth as auth_module
+from app.auth import PERMISSIONS, READ, WRITE, Authenticator
+from app.errors import Problem
 from app.settings import Settings
 from tests.conftest import SECRET, bearer, token
 from tests.factories import minimal_record
@@ -420,3 +422,68 @@ async def test_tokens_and_secret_never_logged_or_echoed(client: TestClient, capl
     for secret in secrets_:
         for text in logged + bodies:
             assert secret not in text
+
+
+# --- tokens verified once are known until they expire -----------------------------------------------------------
+
+def authenticator(settings: Settings) -> Authenticator:
+    return Authenticator(settings.jwt)
+
+
+def count_decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    seen: list[str] = []
+    real = jwt.decode
+
+    def counting(raw: str, *args: Any, **kwargs: Any) -> Any:
+        seen.append(raw)
+        return real(raw, *args, **kwargs)
+
+    monkeypatch.setattr(auth_module.jwt, "decode", counting)
+    return seen
+
+
+async def test_a_known_token_is_not_verified_again(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    decodes, auth = count_decodes(monkeypatch), authenticator(settings)
+    raw = hs256_by_hand(claims(READ), SECRET.encode())
+    assert [await auth.permissions(f"Bearer {raw}") for _ in range(3)] == [frozenset({READ})] * 3
+    assert decodes == [raw]
+
+
+async def test_a_known_token_is_verified_again_after_the_cache_period(settings: Settings,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    decodes, auth = count_decodes(monkeypatch), authenticator(settings)
+    raw = hs256_by_hand(claims(READ), SECRET.encode())  # expires in 600 s
+    await auth.permissions(f"Bearer {raw}")
+    later = time.time() + auth_module.VERIFIED_CACHE_SECONDS + 1
+    monkeypatch.setattr(auth_module.time, "time", lambda: later)
+    assert await auth.permissions(f"Bearer {raw}") == frozenset({READ})
+    assert decodes == [raw, raw]
+
+
+async def test_rejected_tokens_are_never_remembered(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    decodes, auth = count_decodes(monkeypatch), authenticator(settings)
+    forged = hs256_by_hand(claims(READ), b"another-secret-that-is-long-enough")
+    for _ in range(2):
+        with pytest.raises(Problem) as refused:
+            await auth.permissions(f"Bearer {forged}")
+        assert refused.value.status == 401
+    assert decodes == [forged, forged]
+
+
+async def test_the_cache_stays_bounded(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(auth_module, "VERIFIED_CACHE_SIZE", 3)
+    auth = authenticator(settings)
+    for n in range(10):
+        await auth.permissions(f"Bearer {hs256_by_hand(claims(READ, jti=str(n)), SECRET.encode())}")
+        assert len(auth._verified) <= 3
+
+
+async def test_a_known_token_is_refused_once_it_expires(client: TestClient) -> None:
+    expires = int(time.time()) + 2
+    raw = hs256_by_hand(claims(*PERMISSIONS, exp=expires), SECRET.encode())
+    response = await call(client, "GET", "/api/orderrecords", auth_header(raw))
+    assert response.status == 200, await response.text()
+    while time.time() < expires:
+        time.sleep(0.05)
+    body = await assert_unauthorized(await call(client, "GET", "/api/orderrecords", auth_header(raw)))
+    assert "expired" in body["detail"].lower()
