@@ -1,14 +1,16 @@
-"""SQLite specifics: cached counts stay exact whoever writes, and a batch is one statement."""
+"""SQLite specifics: cached counts stay exact whoever writes, and a batch of new records is one statement."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from bson import ObjectId
 
 from app.records import RecordBuilder
 from app.settings import Settings
-from app.store.base import RecordFilter
+from app.store import sqlite
+from app.store.base import InsertOutcome, RecordFilter
 from app.store.sqlite import SqliteStore
 from tests.conftest import NOW
 from tests.factories import full_record
@@ -91,5 +93,58 @@ async def test_total_and_page_come_from_one_snapshot(tmp_path: Any, settings: Se
         store._count = counted  # type: ignore[method-assign]
         total, page = await store.list_page(RecordFilter(), None, 10)
         assert (total, len(page)) == (2, 2)
+    finally:
+        await store.close()
+
+
+async def test_a_new_batch_is_one_statement(settings: Settings) -> None:
+    store = SqliteStore(":memory:")
+    await store.open()
+    try:
+        await store.insert_batch(build(settings, "a"))
+        sent: list[str] = []
+        store._writer.set_trace_callback(sent.append)  # type: ignore[union-attr]
+        outcomes = await store.insert_batch(build(settings, "b", "c", "d"))
+        assert [o.status for o in outcomes] == ["CREATED"] * 3
+        assert len(sent) == 1 and sent[0].startswith("INSERT INTO order_records")
+        sent.clear()
+        outcomes = await store.insert_batch(build(settings, "e", "a"))  # "a" is stored: one more statement
+        assert [o.status for o in outcomes] == ["CREATED", "ALREADY_EXISTS"]
+        assert [q.split()[0] for q in sent] == ["INSERT", "SELECT"]
+    finally:
+        await store.close()
+
+
+def test_settle_tells_created_from_existing_and_vanished() -> None:
+    ids = [str(ObjectId()) for _ in range(5)]
+    records = [{"id": ids[0], "tenantOrderRecordId": "mine"}, {"id": ids[1], "tenantOrderRecordId": "theirs"},
+               {"id": ids[2]}, {"id": ids[3], "tenantOrderRecordId": "gone"}]
+    docs = [b"doc0", b"doc1", b"doc2", b"doc3"]
+    stored = {"mine": (bytes.fromhex(ids[0]), b"doc0"), "theirs": (bytes.fromhex(ids[4]), b"stored")}
+    assert sqlite.settle(records, docs, stored) == [
+        InsertOutcome("CREATED", b"doc0"), InsertOutcome("ALREADY_EXISTS", b"stored"),
+        InsertOutcome("CREATED", b"doc2"), None]
+
+
+async def test_a_record_deleted_after_the_insert_skipped_it_is_inserted_again(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stored record with the same tenantOrderRecordId went (retention) between the INSERT and the lookup."""
+    store = SqliteStore(":memory:")
+    await store.open()
+    try:
+        (old,) = await store.insert_batch(build(settings, "a"))
+        real_settle = sqlite.settle
+
+        def purged_meanwhile(records: list[Any], docs: list[bytes], stored: dict[str, Any]) -> list[Any]:
+            monkeypatch.setattr(sqlite, "settle", real_settle)
+            store._writer.execute("DELETE FROM order_records WHERE tenant_order_record_id = 'a'")  # type: ignore
+            return real_settle(records, docs, {k: v for k, v in stored.items() if k != "a"})
+
+        monkeypatch.setattr(sqlite, "settle", purged_meanwhile)
+        new = build(settings, "a")
+        (outcome,) = await store.insert_batch(new)
+        assert outcome.status == "CREATED" and outcome.record["id"] == new[0]["id"] != old.record["id"]
+        assert await store.get_json(new[0]["id"]) == outcome.json
+        assert await store.get_json(old.record["id"]) is None
     finally:
         await store.close()
