@@ -14,7 +14,7 @@ MMAP_THRESHOLD = 32 * 1024 * 1024  # glibc's own ceiling for the threshold on 64
 def keep_freed_memory() -> bool:
     """Fix glibc's trim and mmap thresholds high; True if done, False where the C library is not glibc.
 
-    A page of 500 records is a 1.3 MB body. With glibc's defaults every such buffer came from fresh pages
+    A page of 500 records is a 1.5 MB body. With glibc's defaults every such buffer came from fresh pages
     (mmap, or the heap top just given back by trimming): about 320 page faults per page served, and the kernel
     zeroing each page. With both thresholds fixed (setting one alone turns off glibc's adaptive tuning and is
     worse), buffers up to 32 MB reuse freed heap memory and the heap is trimmed only when 128 MB lie free at its

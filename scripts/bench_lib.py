@@ -159,7 +159,10 @@ async def http_reads(session: aiohttp.ClientSession, url: str, starts: list[str 
 
 async def first_page(session: aiohttp.ClientSession, url: str, headers: dict[str, str]) -> bytes:
     async with session.get(url, params={"size": str(PAGE)}, headers=headers) as resp:
-        return await resp.read()
+        body = await resp.read()
+        if resp.status != 200:
+            raise RuntimeError(f"GET answered {resp.status}: {body[:300]!r}")
+        return body
 
 
 async def transfer_floor(body: bytes, pages: int, passes: int, tmp: Path) -> float:
