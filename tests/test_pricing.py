@@ -110,8 +110,16 @@ def test_nothing_priced_and_no_pricing_gives_no_breakdown() -> None:
     assert price_breakdown({"lineItems": [item()], "payments": [{"amount": mv(5)}]}) is None
 
 
-def test_empty_pricing_without_any_amount_gives_no_breakdown() -> None:
-    assert price_breakdown({"lineItems": [item()], "pricing": {}}) is None
+@pytest.mark.parametrize("pricing", [{}, {"discounts": [], "fees": [], "taxes": []}])
+def test_pricing_without_any_amount_in_the_record_gives_zero_totals_in_no_currency(pricing: dict[str, Any]) -> None:
+    breakdown = price_breakdown({"lineItems": [item()], "pricing": pricing})
+    assert breakdown is not None
+    assert values(breakdown) == dict.fromkeys(BREAKDOWN_KEYS, 0)
+    assert {(m["currency"], m["decimalPlaces"]) for m in breakdown.values()} == {("XXX", 0)}
+
+
+def test_no_price_no_deposit_no_pricing_gives_no_breakdown() -> None:
+    assert price_breakdown({"lineItems": [item()], "payments": [{"amount": mv(500, "JPY", 0)}]}) is None
 
 
 def test_empty_pricing_gives_zero_totals_in_the_payments_currency() -> None:

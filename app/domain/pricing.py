@@ -7,6 +7,7 @@ from typing import Any
 from app.domain.money import INT64_MAX, INT64_MIN, rescale
 
 Money = dict[str, Any]
+NO_CURRENCY = "XXX"  # ISO 4217: "the codes assigned for transactions where no currency is involved"
 Path = tuple[str | int, ...]
 
 
@@ -33,7 +34,8 @@ def dotted(path: Path) -> str:
 
 
 def price_breakdown(record: dict[str, Any]) -> dict[str, Money] | None:
-    """subTotal, totalDiscounts, totalTaxes, totalFees, totalDeposit and total, or None when nothing is priced.
+    """subTotal, totalDiscounts, totalTaxes, totalFees, totalDeposit and total; None when no line item has a price
+    or deposit and no pricing is given.
 
     Values with different decimalPlaces are summed at the largest precision among them, so nothing is rounded.
     """
@@ -43,12 +45,11 @@ def price_breakdown(record: dict[str, Any]) -> dict[str, Money] | None:
     if not contributing and pricing is None:
         return None
     contributing += [e["amount"] for group in ("discounts", "fees", "taxes") for e in (pricing or {}).get(group, ())]
-    # pricing given with no amount in it: the totals are zero, in the currency of the record's payments
+    # pricing given with no amount in it: the totals are zero, in the currency of the record's payments, or, with
+    # no amount anywhere in the record, in ISO 4217's code for "no currency involved"
     reference = contributing or [m for _, m in monetary_values(record)]
-    if not reference:
-        return None
-    currency = reference[0]["currency"]
-    places = max(m["decimalPlaces"] for m in reference)
+    currency = reference[0]["currency"] if reference else NO_CURRENCY
+    places = max(m["decimalPlaces"] for m in reference) if reference else 0
 
     def scaled(m: Money) -> int:
         return rescale(m["value"], m["decimalPlaces"], places)
