@@ -71,6 +71,10 @@ def tune_server_process() -> None:
 
 
 def serve_worker(settings: Settings, index: int) -> None:
+    # A forked worker inherits the launcher's SIGTERM handler, blocked (serve): until aiohttp installs its own,
+    # SIGTERM simply ends a worker that has nothing in flight yet.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     logging.basicConfig(level=settings.server.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(settings, sweep=index == 0)  # one sweeper is enough; more would only repeat the work
@@ -107,8 +111,17 @@ def serve(settings: Settings) -> int:
                 w.terminate()
 
     signal.signal(signal.SIGTERM, stop)
-    for w in workers:
-        w.start()
+    # Each worker is forked with SIGTERM blocked, so it never runs the launcher's handler: it unblocks the signal
+    # once it has dropped that handler (serve_worker). The launcher can still run `stop` halfway through the
+    # starts (the signal may land on a leftover thread), missing workers not yet started: so it looks again after.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        for w in workers:
+            w.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+    if stopping:
+        stop()
     try:
         # A worker that dies on its own takes the others down: half a service (or one without its GDPR sweeper,
         # worker 0) must not keep running unnoticed; the supervisor (systemd, Docker) restarts the whole.

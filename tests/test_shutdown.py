@@ -123,3 +123,24 @@ def test_a_dead_worker_takes_the_others_down(tmp_path: Any) -> None:
         os.kill(int(workers[0]), signal.SIGKILL)
         assert proc.wait(timeout=20) == 1
         assert not os.path.exists(f"/proc/{workers[1]}")
+
+
+def test_sigterm_while_workers_are_still_starting(tmp_path: Any) -> None:
+    """The workers inherit the launcher's SIGTERM handler; one still starting must simply stop, not crash."""
+    port, log = _free_port(), tmp_path / "server.log"
+    env = {**os.environ, "ORDER_RECORDS_SQLITE_PATH": str(tmp_path / "db.sqlite3"),
+           "ORDER_RECORDS_JWT_SECRET": "x" * 40}
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "app", "--port", str(port), "--workers", "2"], env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 20
+        while len(_children(proc.pid)) < 2:
+            assert time.monotonic() < deadline, "no workers"
+            time.sleep(0.001)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0, log.read_text()[-3000:]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
