@@ -24,14 +24,16 @@ class SweepResult:
 
 
 async def sweep_once(store: Store, clock: Clock, gdpr: GdprSettings) -> SweepResult:
-    """Anonymize every due record in bounded batches, then purge expired ones; each record changes atomically."""
-    anonymized = 0
-    while True:
-        done = await store.anonymize_due(clock(), gdpr.sweep_batch_size)
+    """Anonymize every due record, then delete every expired one, in bounded batches; each record changes atomically.
+
+    A batch is over only when one finds nothing left to do: a short one may just mean that another instance's
+    sweep took part of it.
+    """
+    anonymized = deleted = 0
+    while done := await store.anonymize_due(clock(), gdpr.sweep_batch_size):
         anonymized += done
-        if done < gdpr.sweep_batch_size:
-            break
-    deleted = await store.purge_expired(clock())
+    while done := await store.purge_expired(clock(), gdpr.sweep_batch_size):
+        deleted += done
     return SweepResult(anonymized, deleted)
 
 

@@ -86,7 +86,8 @@ async def timed(coro: Awaitable[T]) -> tuple[float, T]:
 async def store_ingest(store: Store, built: list[Record], concurrency: int) -> float:
     """Seconds for the store alone to insert the records in batches of 25 (the store must be fresh)."""
     await store.open()
-    elapsed, outcomes = await timed(pool(batches(built, BATCH), concurrency, store.insert_batch))
+    now = utc_now()
+    elapsed, outcomes = await timed(pool(batches(built, BATCH), concurrency, lambda b: store.insert_batch(b, now)))
     created = sum(o.status == "CREATED" for batch in outcomes for o in batch)
     if created != len(built):
         raise RuntimeError(f"store created {created} of {len(built)} records")
@@ -95,12 +96,12 @@ async def store_ingest(store: Store, built: list[Record], concurrency: int) -> f
 
 async def store_reads(store: Store, starts: list[str | None], total: int) -> float:
     """Seconds to read every page the way the list handler does: list_page."""
-    everything = RecordFilter()
+    everything, now = RecordFilter(), utc_now()
 
     async def read_all() -> int:
         got = 0
         for start in starts:
-            got += len((await store.list_page(everything, start, PAGE))[1])
+            got += len((await store.list_page(everything, start, PAGE, now))[1])
         return got
 
     elapsed, got = await timed(read_all())

@@ -169,13 +169,14 @@ def failing_store(error: Exception) -> SqliteStore:
         async def ping(self) -> None:
             raise error
 
-        async def list_page(self, filters: Any, start_after: str | None, size: int) -> tuple[int, list[bytes]]:
+        async def list_page(self, filters: Any, start_after: str | None, size: int,
+                            now: Any) -> tuple[int, list[bytes]]:
             raise error
 
-        async def get_json(self, record_id: str) -> bytes | None:
+        async def get_json(self, record_id: str, now: Any) -> bytes | None:
             raise error
 
-        async def insert_batch(self, records: list[Any]) -> list[Any]:
+        async def insert_batch(self, records: list[Any], now: Any) -> list[Any]:
             raise error
 
     return Failing(":memory:")

@@ -13,6 +13,8 @@ from app.domain.gdpr import (
     REMOVED_CONSUMER_FIELDS,
     anonymize,
     anonymized_consumer,
+    cleaned_up,
+    is_due,
     lifecycle_dates,
 )
 from tests.factories import full_record
@@ -190,3 +192,19 @@ def test_anonymize_result_is_stable_when_repeated() -> None:
     assert twice["version"] == once["version"] + 1
     assert {k: v for k, v in twice.items() if k not in ("version", "lastModified")} == {
         k: v for k, v in once.items() if k not in ("version", "lastModified")}
+
+
+# --- due records, and what reads serve in their place --------------------------------------------------------
+
+def test_due_from_the_cleanup_date_on_until_anonymized() -> None:
+    record = stored_record(gdprCleanupDate="2026-12-30T12:00:00.000Z")
+    assert not is_due(record, datetime(2026, 12, 30, 11, 59, 59, 999000, tzinfo=UTC))
+    assert is_due(record, datetime(2026, 12, 30, 12, 0, tzinfo=UTC))
+    assert not is_due({**record, "anonymized": True}, datetime(2027, 1, 1, tzinfo=UTC))
+
+
+def test_cleaned_up_is_anonymization_at_the_cleanup_date() -> None:
+    record = stored_record(gdprCleanupDate="2026-12-30T12:00:00.000Z")
+    assert cleaned_up(record) == anonymize(record, datetime(2026, 12, 30, 12, 0, tzinfo=UTC))
+    assert cleaned_up(record)["lastModified"] == "2026-12-30T12:00:00.000Z"
+    assert "email" not in cleaned_up(record)["consumer"]

@@ -79,7 +79,7 @@ async def test_two_sqlite_stores_on_one_file_write_concurrently(tmp_path: Any, s
         for batch in range(20):
             records = [builder.build(full_record(tenantOrderRecordId=f"{prefix}-{batch}-{i % 20}"),
                                      str(ObjectId()), NOW) for i in range(BATCH)]
-            statuses += [o.status for o in await store.insert_batch(records)]
+            statuses += [o.status for o in await store.insert_batch(records, NOW)]
         return statuses
 
     try:

@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -26,9 +27,9 @@ from tests.factories import minimal_record
 class SlowStore(SqliteStore):
     """Inserts take long enough for a shutdown to begin while a request is in flight."""
 
-    async def insert_batch(self, records: list[dict[str, Any]]) -> Any:
+    async def insert_batch(self, records: list[dict[str, Any]], now: datetime) -> Any:
         await asyncio.sleep(0.5)
-        return await super().insert_batch(records)
+        return await super().insert_batch(records, now)
 
 
 async def test_shutdown_waits_for_in_flight_requests_and_stops_the_sweep(

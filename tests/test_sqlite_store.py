@@ -30,11 +30,11 @@ async def test_counts_follow_writes_of_this_and_other_connections(tmp_path: Any,
     try:
         everything, facility = RecordFilter(), RecordFilter(facility_ref="g")
         assert (await reader.count(everything), await reader.count(facility)) == (0, 0)
-        await reader.insert_batch(build(settings, "a", "b"))
+        await reader.insert_batch(build(settings, "a", "b"), NOW)
         assert await reader.count(everything) == 2
-        await other.insert_batch(build(settings, "c", facility="g"))
+        await other.insert_batch(build(settings, "c", facility="g"), NOW)
         assert (await reader.count(everything), await reader.count(facility)) == (3, 1)
-        assert await other.purge_expired(NOW.replace(year=2040)) == 3
+        assert await other.purge_expired(NOW.replace(year=2040), 10) == 3
         assert (await reader.count(everything), await reader.count(facility)) == (0, 0)
     finally:
         await reader.close()
@@ -46,9 +46,9 @@ async def test_counts_follow_writes_in_memory(settings: Settings) -> None:
     await store.open()
     try:
         assert await store.count(RecordFilter()) == 0
-        await store.insert_batch(build(settings, "a"))
+        await store.insert_batch(build(settings, "a"), NOW)
         assert await store.count(RecordFilter()) == 1
-        await store.insert_batch(build(settings, "a", "b"))  # "a" exists already: only "b" is new
+        await store.insert_batch(build(settings, "a", "b"), NOW)  # "a" exists already: only "b" is new
         assert await store.count(RecordFilter()) == 2
     finally:
         await store.close()
@@ -58,8 +58,8 @@ async def test_duplicates_inside_one_batch_and_against_stored_records(settings: 
     store = SqliteStore(":memory:")
     await store.open()
     try:
-        first = await store.insert_batch(build(settings, "a"))
-        outcomes = await store.insert_batch(build(settings, "b", "a", "b", "c"))
+        first = await store.insert_batch(build(settings, "a"), NOW)
+        outcomes = await store.insert_batch(build(settings, "b", "a", "b", "c"), NOW)
         assert [o.status for o in outcomes] == ["CREATED", "ALREADY_EXISTS", "ALREADY_EXISTS", "CREATED"]
         assert outcomes[1].record == first[0].record
         assert outcomes[2].record == outcomes[0].record
@@ -75,7 +75,7 @@ async def test_total_and_page_come_from_one_snapshot(tmp_path: Any, settings: Se
     store = SqliteStore(path)
     await store.open()
     try:
-        await store.insert_batch(build(settings, "a"))
+        await store.insert_batch(build(settings, "a"), NOW)
         late = build(settings, "b")[0]
         counted = store._count
 
@@ -83,15 +83,15 @@ async def test_total_and_page_come_from_one_snapshot(tmp_path: Any, settings: Se
             total = counted(conn, filters)
             other = sqlite3.connect(path, isolation_level=None)
             other.execute("INSERT INTO order_records (id, facility_ref, anonymized, gdpr_cleanup_ms, deletion_ms, "
-                          "version, doc) VALUES (?, 'f', 0, 0, 0, 1, ?)", (bytes.fromhex(late["id"]), b"{}"))
+                          "version, doc) VALUES (?, 'f', 1, 0, 0, 1, ?)", (bytes.fromhex(late["id"]), b"{}"))
             other.close()
             return total
 
         store._count = count_then_someone_writes  # type: ignore[method-assign]
-        total, page = await store.list_page(RecordFilter(), None, 10)
+        total, page = await store.list_page(RecordFilter(), None, 10, NOW)
         assert (total, len(page)) == (1, 1)
         store._count = counted  # type: ignore[method-assign]
-        total, page = await store.list_page(RecordFilter(), None, 10)
+        total, page = await store.list_page(RecordFilter(), None, 10, NOW)
         assert (total, len(page)) == (2, 2)
     finally:
         await store.close()
@@ -101,14 +101,14 @@ async def test_a_new_batch_is_one_statement(settings: Settings) -> None:
     store = SqliteStore(":memory:")
     await store.open()
     try:
-        await store.insert_batch(build(settings, "a"))
+        await store.insert_batch(build(settings, "a"), NOW)
         sent: list[str] = []
         store._writer.set_trace_callback(sent.append)  # type: ignore[union-attr]
-        outcomes = await store.insert_batch(build(settings, "b", "c", "d"))
+        outcomes = await store.insert_batch(build(settings, "b", "c", "d"), NOW)
         assert [o.status for o in outcomes] == ["CREATED"] * 3
         assert len(sent) == 1 and sent[0].startswith("INSERT INTO order_records")
         sent.clear()
-        outcomes = await store.insert_batch(build(settings, "e", "a"))  # "a" is stored: one more statement
+        outcomes = await store.insert_batch(build(settings, "e", "a"), NOW)  # "a" is stored: one more statement
         assert [o.status for o in outcomes] == ["CREATED", "ALREADY_EXISTS"]
         assert [q.split()[0] for q in sent] == ["INSERT", "SELECT"]
     finally:
@@ -132,7 +132,7 @@ async def test_a_record_deleted_after_the_insert_skipped_it_is_inserted_again(
     store = SqliteStore(":memory:")
     await store.open()
     try:
-        (old,) = await store.insert_batch(build(settings, "a"))
+        (old,) = await store.insert_batch(build(settings, "a"), NOW)
         real_settle = sqlite.settle
 
         def purged_meanwhile(records: list[Any], docs: list[bytes], stored: dict[str, Any]) -> list[Any]:
@@ -142,9 +142,22 @@ async def test_a_record_deleted_after_the_insert_skipped_it_is_inserted_again(
 
         monkeypatch.setattr(sqlite, "settle", purged_meanwhile)
         new = build(settings, "a")
-        (outcome,) = await store.insert_batch(new)
+        (outcome,) = await store.insert_batch(new, NOW)
         assert outcome.status == "CREATED" and outcome.record["id"] == new[0]["id"] != old.record["id"]
-        assert await store.get_json(new[0]["id"]) == outcome.json
-        assert await store.get_json(old.record["id"]) is None
+        assert await store.get_json(new[0]["id"], NOW) == outcome.json
+        assert await store.get_json(old.record["id"], NOW) is None
+    finally:
+        await store.close()
+
+
+async def test_connections_zero_freed_space_and_bound_the_wal(tmp_path: Any) -> None:
+    """An anonymized record's old bytes must not linger in free space; a big sweep must not leave a huge WAL."""
+    store = SqliteStore(str(tmp_path / "pragmas.sqlite3"))
+    await store.open()
+    try:
+        for conn in (store._writer, store._reader):
+            assert conn is not None
+            assert conn.execute("PRAGMA secure_delete").fetchone()[0] == 1
+            assert conn.execute("PRAGMA journal_size_limit").fetchone()[0] == sqlite.WAL_SIZE_LIMIT
     finally:
         await store.close()

@@ -34,12 +34,12 @@ async def seed(store: Store, settings: Settings, count: int, when: datetime = NO
     records = [builder.build(full_record(tenantOrderRecordId=f"{prefix}-{i}", **fields), str(ObjectId()), when)
                for i in range(count)]
     for start in range(0, count, 25):
-        await store.insert_batch(records[start:start + 25])
+        await store.insert_batch(records[start:start + 25], when)
     return [r["id"] for r in records]
 
 
 async def stored(store: Store, record_id: str) -> dict[str, Any]:
-    body = await store.get_json(record_id)
+    body = await store.get_json(record_id, NOW)  # as stored: before any of these records is due
     assert body is not None, record_id
     return orjson.loads(body)
 
@@ -85,7 +85,7 @@ async def test_sweeps_in_bounded_batches_until_done(opened: Store, settings: Set
     opened.anonymize_due = counting  # type: ignore[method-assign]
     result = await sweep_once(opened, FakeClock(datetime.fromisoformat("2027-02-01T00:00:00+00:00")), small.gdpr)
     assert result.anonymized == 10
-    assert calls == [4, 4, 4]
+    assert calls == [4, 4, 4, 4]  # 4, 4, 2, then one that finds nothing left
 
 
 async def test_two_concurrent_sweeps_anonymize_each_record_once(
@@ -122,17 +122,17 @@ async def test_a_crash_mid_sweep_leaves_records_whole_and_the_next_sweep_finishe
     ids = await seed(opened, settings, 6, orderRecordDate=DAY_BEFORE_CLEANUP)
     import app.domain.gdpr as gdpr_rules
 
-    real = gdpr_rules.anonymize
+    real = gdpr_rules.cleaned_up
     calls = {"n": 0}
 
-    def crashing(record: dict[str, Any], now: datetime) -> dict[str, Any]:
+    def crashing(record: dict[str, Any]) -> dict[str, Any]:
         calls["n"] += 1
         if calls["n"] == 4:
             raise RuntimeError("process killed")
-        return real(record, now)
+        return real(record)
 
     for module in ("app.store.sqlite", "app.store.mongo"):
-        monkeypatch.setattr(f"{module}.anonymize", crashing)
+        monkeypatch.setattr(f"{module}.cleaned_up", crashing)
     clock = FakeClock(datetime.fromisoformat("2027-01-15T00:00:00+00:00"))
     with pytest.raises(RuntimeError):
         await sweep_once(opened, clock, settings.gdpr)
@@ -151,9 +151,46 @@ async def test_expired_records_are_deleted_by_the_sweep(opened: Store, settings:
     clock = FakeClock(datetime.fromisoformat("2027-01-09T00:00:00+00:00"))
     result = await sweep_once(opened, clock, settings.gdpr)
     assert result.deleted == 2
-    assert [await opened.get_json(i) for i in old] == [None, None]
-    assert await opened.get_json(young[0]) is not None
+    assert [await opened.get_json(i, NOW) for i in old] == [None, None]
+    assert await opened.get_json(young[0], NOW) is not None
     assert await opened.count(RecordFilter()) == 1
+
+
+async def test_expired_records_are_deleted_in_bounded_batches(opened: Store, settings: Settings) -> None:
+    small = settings.replace({"gdpr.sweep_batch_size": 4})
+    await seed(opened, small, 10, orderRecordDate="2017-01-10T00:00:00+00:00")
+    deleted: list[int] = []
+    original = opened.purge_expired
+
+    async def counting(now: datetime, limit: int) -> int:
+        deleted.append(done := await original(now, limit))
+        assert done <= limit
+        return done
+
+    opened.purge_expired = counting  # type: ignore[method-assign]
+    result = await sweep_once(opened, FakeClock(datetime.fromisoformat("2027-01-09T00:00:00+00:00")), small.gdpr)
+    assert (result.deleted, deleted) == (10, [4, 4, 2, 0])
+    assert await opened.count(RecordFilter()) == 0
+
+
+class ShortBatches:
+    """A store whose batches come back short, as when another instance's sweep takes part of each."""
+
+    def __init__(self, anonymized: list[int], deleted: list[int]) -> None:
+        self.anonymized, self.deleted = anonymized, deleted
+
+    async def anonymize_due(self, now: datetime, limit: int) -> int:
+        return self.anonymized.pop(0)
+
+    async def purge_expired(self, now: datetime, limit: int) -> int:
+        return self.deleted.pop(0)
+
+
+async def test_a_short_batch_does_not_end_the_sweep(settings: Settings) -> None:
+    store = ShortBatches([3, 1, 4, 0], [2, 0])
+    small = settings.replace({"gdpr.sweep_batch_size": 4})
+    assert await sweep_once(store, FakeClock(NOW), small.gdpr) == SweepResult(8, 2)  # type: ignore[arg-type]
+    assert store.anonymized == store.deleted == []
 
 
 async def test_the_sweep_survives_database_errors(opened: Store, settings: Settings,
@@ -184,7 +221,7 @@ async def test_the_sweep_survives_database_errors(opened: Store, settings: Setti
 
 
 async def test_the_app_runs_the_sweep_in_the_background(aiohttp_client: Any, make_app: Any, settings: Settings,
-                                                       clock: FakeClock, auth: dict[str, str]) -> None:
+                                                       clock: FakeClock, auth: dict[str, str], store: Store) -> None:
     fast = settings.replace({"gdpr.sweep_interval_seconds": 0.02})
     client = await aiohttp_client(make_app(settings=fast, sweep=True))
     [result] = await put_records(client, [full_record(orderRecordDate=DAY_BEFORE_CLEANUP)], auth)
@@ -192,11 +229,38 @@ async def test_the_app_runs_the_sweep_in_the_background(aiohttp_client: Any, mak
     clock.advance(days=40)
     for _ in range(150):
         await asyncio.sleep(0.02)
-        body = await (await client.get(f"/api/orderrecords/{record_id}", headers=auth)).json()
+        body = await stored(store, record_id)  # as stored, not as served
         if body["anonymized"]:
             break
     assert body["anonymized"] is True
     assert "email" not in body["consumer"]
+
+
+async def test_a_due_record_is_never_served_with_personal_data(client: Any, clock: FakeClock, auth: dict[str, str],
+                                                              store: Store, settings: Settings) -> None:
+    """Between its gdprCleanupDate and the sweep, every read serves what the sweep will store."""
+    given = full_record(orderRecordDate=DAY_BEFORE_CLEANUP, tenantOrderRecordId="t-1")
+    young = full_record(orderRecordDate="2026-11-20T00:00:00+00:00", tenantOrderRecordId="t-2")  # due in 2027
+    [created, young_created] = await put_records(client, [given, young], auth)
+    record = created["orderRecord"]
+    assert record["consumer"]["email"] and record["gdprCleanupDate"] == "2026-12-30T12:00:00.000Z"
+    clock.advance(days=35)  # 2026-12-30T12:00:00Z: exactly the cleanup date; no sweep has run
+
+    async def served() -> list[Any]:
+        one = await (await client.get(f"/api/orderrecords/{record['id']}", headers=auth)).json()
+        page = (await (await client.get("/api/orderrecords", headers=auth)).json())["orderRecords"]
+        assert page[1] == young_created["orderRecord"]  # the one not due yet: as stored, e-mail and all
+        [again] = await put_records(client, [given], auth)
+        assert again["status"] == "ALREADY_EXISTS"
+        return [one, page[0], again["orderRecord"]]
+
+    expected = {**record, "anonymized": True, "version": 2, "lastModified": "2026-12-30T12:00:00.000Z",
+                "consumer": {"addresses": [{"addressType": "POSTAL_ADDRESS", "country": "DE"}]}}
+    assert await served() == [expected] * 3
+    assert (await stored(store, record["id"]))["consumer"]["email"]  # still as stored: the sweep has not run
+    assert (await sweep_once(store, clock, settings.gdpr)).anonymized == 1
+    assert await stored(store, record["id"]) == expected  # the sweep stores exactly what was served
+    assert await served() == [expected] * 3
 
 
 async def test_indexes_back_the_sweep(store_kind: str, opened: Store) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from app.domain.instants import format_instant
+from app.domain.instants import format_instant, parse_instant
 
 KEPT_ADDRESS_FIELDS = ("addressType", "country")
 REMOVED_CONSUMER_FIELDS = ("consumerId", "email")
@@ -24,6 +24,17 @@ def anonymized_consumer(consumer: dict[str, Any]) -> dict[str, Any]:
     if "addresses" in consumer:
         kept["addresses"] = [{k: a[k] for k in KEPT_ADDRESS_FIELDS if k in a} for a in consumer["addresses"]]
     return kept
+
+
+def is_due(record: dict[str, Any], now: datetime) -> bool:
+    """Past its gdprCleanupDate and not anonymized yet."""
+    return not record["anonymized"] and parse_instant(record["gdprCleanupDate"]) <= now
+
+
+def cleaned_up(record: dict[str, Any]) -> dict[str, Any]:
+    """The record as anonymization leaves it at its gdprCleanupDate: what the sweep stores, and what every read
+    returns in its place once that date has passed, so personal data is never served after it."""
+    return anonymize(record, parse_instant(record["gdprCleanupDate"]))
 
 
 def anonymize(record: dict[str, Any], now: datetime) -> dict[str, Any]:

@@ -44,13 +44,17 @@ class Store(Protocol):
     async def ping(self) -> None:
         """Raise StoreUnavailable unless the database answers."""
 
-    async def insert_batch(self, records: list[Record]) -> list[InsertOutcome]:
+    # Reads take `now`: a record past its gdprCleanupDate that the sweep has not reached yet comes out as the sweep
+    # will store it (gdpr.cleaned_up), never with its personal data.
+
+    async def insert_batch(self, records: list[Record], now: datetime) -> list[InsertOutcome]:
         """Insert each record whole or not at all; a known tenantOrderRecordId yields the stored record."""
 
-    async def get_json(self, record_id: str) -> bytes | None:
+    async def get_json(self, record_id: str, now: datetime) -> bytes | None:
         """The record serialized as JSON, or None."""
 
-    async def list_page(self, filters: RecordFilter, start_after: str | None, size: int) -> tuple[int, list[bytes]]:
+    async def list_page(self, filters: RecordFilter, start_after: str | None, size: int,
+                        now: datetime) -> tuple[int, list[bytes]]:
         """The number of matching records, and up to `size` of them after `start_after` in ascending id order,
         each serialized as JSON."""
 
@@ -59,5 +63,5 @@ class Store(Protocol):
     async def anonymize_due(self, now: datetime, limit: int) -> int:
         """Anonymize up to `limit` records whose gdprCleanupDate has passed; return how many this call did."""
 
-    async def purge_expired(self, now: datetime) -> int:
-        """Delete records whose deletionDate has passed; return how many."""
+    async def purge_expired(self, now: datetime, limit: int) -> int:
+        """Delete up to `limit` records whose deletionDate has passed; return how many this call deleted."""

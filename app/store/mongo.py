@@ -11,7 +11,7 @@ from bson import ObjectId
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure
 
-from app.domain.gdpr import anonymize
+from app.domain.gdpr import cleaned_up, is_due
 from app.domain.instants import format_instant, parse_instant
 from app.settings import MongoSettings
 from app.store.base import InsertOutcome, Record, RecordFilter, StoreUnavailable
@@ -41,6 +41,12 @@ def to_record(doc: dict[str, Any]) -> Record:
     record = {"id": str(doc["_id"])}
     record.update((k, format_instant(v) if k in DATE_FIELDS else v) for k, v in doc.items() if k != "_id")
     return record
+
+
+def as_of(doc: dict[str, Any], now: datetime) -> bytes:
+    """The stored record serialized; past its gdprCleanupDate and not swept yet, as the sweep will store it."""
+    record = to_record(doc)
+    return orjson.dumps(cleaned_up(record) if is_due(record, now) else record)
 
 
 def _tenant(tenant_order_record_id: str) -> dict[str, Any]:
@@ -99,7 +105,7 @@ class MongoStore:
         admin = self.client["admin"]
         await self._call(admin.command("ping"))
 
-    async def insert_batch(self, records: list[Record]) -> list[InsertOutcome]:
+    async def insert_batch(self, records: list[Record], now: datetime) -> list[InsertOutcome]:
         docs = [to_document(r) for r in records]
         duplicates: set[int] = set()
         try:
@@ -118,19 +124,20 @@ class MongoStore:
                 {"tenantOrderRecordId": _tenant(record["tenantOrderRecordId"])}))
             if existing is None:  # stored and deleted in between: the caller may retry
                 raise StoreUnavailable("duplicate record vanished while reading it back")
-            outcomes.append(InsertOutcome("ALREADY_EXISTS", orjson.dumps(to_record(existing))))
+            outcomes.append(InsertOutcome("ALREADY_EXISTS", as_of(existing, now)))
         return outcomes
 
-    async def get_json(self, record_id: str) -> bytes | None:
+    async def get_json(self, record_id: str, now: datetime) -> bytes | None:
         doc = await self._call(self.collection.find_one({"_id": ObjectId(record_id)}))
-        return None if doc is None else orjson.dumps(to_record(doc))
+        return None if doc is None else as_of(doc, now)
 
-    async def list_page(self, filters: RecordFilter, start_after: str | None, size: int) -> tuple[int, list[bytes]]:
+    async def list_page(self, filters: RecordFilter, start_after: str | None, size: int,
+                        now: datetime) -> tuple[int, list[bytes]]:
         # Two queries at once; MongoDB offers no snapshot across them short of a transaction, so a write landing
         # between them can make the total differ from the page by that write.
         cursor = self.collection.find(_query(filters, start_after)).sort("_id", ASCENDING).limit(size)
         total, docs = await asyncio.gather(self.count(filters), self._call(cursor.batch_size(size).to_list(size)))
-        return total, [orjson.dumps(to_record(d)) for d in docs]
+        return total, [as_of(d, now) for d in docs]
 
     async def count(self, filters: RecordFilter) -> int:
         return await self._call(self.collection.count_documents(_query(filters)))
@@ -141,14 +148,20 @@ class MongoStore:
                                .to_list(limit))
         done = 0
         for doc in due:
-            record = anonymize(to_record(doc), now)
+            record = cleaned_up(to_record(doc))
             # Conditioned on the version read: a concurrent sweep that got there first makes this a no-op.
             result = await self._call(self.collection.replace_one(
                 {"_id": doc["_id"], "version": doc["version"], "anonymized": False}, to_document(record)))
             done += result.modified_count
         return done
 
-    async def purge_expired(self, now: datetime) -> int:
-        # The TTL index deletes without us; this only makes the bound tighter than its 60-second monitor.
-        result = await self._call(self.collection.delete_many({"deletionDate": {"$lte": now}}))
+    async def purge_expired(self, now: datetime, limit: int) -> int:
+        # The TTL index deletes without us; this only makes the bound tighter than its 60-second monitor, in
+        # bounded batches like the anonymization.
+        expired = {"deletionDate": {"$lte": now}}
+        ids = [d["_id"] for d in await self._call(
+            self.collection.find(expired, {"_id": 1}).sort("deletionDate", ASCENDING).limit(limit).to_list(limit))]
+        if not ids:
+            return 0
+        result = await self._call(self.collection.delete_many({"_id": {"$in": ids}, **expired}))
         return result.deleted_count

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from app.domain.gdpr import anonymize
+from app.domain.gdpr import cleaned_up
 from app.domain.instants import parse_instant
 from app.store.base import InsertOutcome, Record, RecordFilter, StoreUnavailable
 
@@ -37,6 +37,7 @@ CREATE INDEX IF NOT EXISTS ix_order_records_gdpr_due ON order_records (gdpr_clea
 CREATE INDEX IF NOT EXISTS ix_order_records_deletion ON order_records (deletion_ms);
 """
 MAX_CACHED_COUNTS = 1024
+WAL_SIZE_LIMIT = 64 * 1024 * 1024
 
 
 INSERT_COLUMNS = ("id", "facility_ref", "tenant_order_record_id", "anonymized", "gdpr_cleanup_ms", "deletion_ms",
@@ -66,6 +67,16 @@ def settle(records: list[Record], docs: list[bytes],
         else:
             outcomes.append(None if found is None else InsertOutcome("ALREADY_EXISTS", found[1]))
     return outcomes
+
+
+def _cleaned_up(doc: bytes) -> bytes:
+    return orjson.dumps(cleaned_up(orjson.loads(doc)))
+
+
+# The stored record, or, when its gdprCleanupDate has passed and the sweep has not been there yet, what the sweep
+# will make of it: selected with its `due` flag (one parameter, now in ms), so a read parses nothing else.
+DOC_AS_OF_NOW = "doc, anonymized = 0 AND gdpr_cleanup_ms <= ?"
+DUE_ANY = "SELECT 1 FROM order_records WHERE anonymized = 0 AND gdpr_cleanup_ms <= ? LIMIT 1"
 
 
 def _ms(moment: datetime | str) -> int:
@@ -105,9 +116,12 @@ class SqliteStore:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                                timeout=self.busy_timeout_ms / 1000)
         conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+        # Freed space is zeroed, so an anonymized record's old bytes do not linger in its page.
+        conn.execute("PRAGMA secure_delete = ON")
         if self.path != ":memory:":
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")  # the WAL shrinks back after a big sweep
         return conn
 
     async def _run(self, pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
@@ -145,10 +159,10 @@ class SqliteStore:
             raise StoreUnavailable("sqlite store is not open")
         return conn
 
-    async def insert_batch(self, records: list[Record]) -> list[InsertOutcome]:
-        return await self._run(self._write_pool, self._insert_batch, records)
+    async def insert_batch(self, records: list[Record], now: datetime) -> list[InsertOutcome]:
+        return await self._run(self._write_pool, self._insert_batch, records, _ms(now))
 
-    def _insert_batch(self, records: list[Record]) -> list[InsertOutcome]:
+    def _insert_batch(self, records: list[Record], now_ms: int) -> list[InsertOutcome]:
         # One statement, its own transaction, for the whole batch. Every call into sqlite3 hands the GIL to the
         # event loop thread, busy validating, and this thread then waits up to a switch interval to get it back:
         # those waits, not SQLite, held ingest back (five calls per batch before, one now).
@@ -164,33 +178,44 @@ class SqliteStore:
             return [InsertOutcome("CREATED", doc) for doc in docs]
         # Some rows were skipped: their tenantOrderRecordId is stored. Find out which, and return those records.
         tenant_ids = list({r["tenantOrderRecordId"] for r in records if "tenantOrderRecordId" in r})
-        stored = {tenant_id: (rid, doc) for tenant_id, rid, doc in conn.execute(
-            "SELECT tenant_order_record_id, id, doc FROM order_records WHERE tenant_order_record_id IN "
-            f"({','.join('?' * len(tenant_ids))})", tenant_ids)}
+        stored = {tenant_id: (rid, _cleaned_up(doc) if due else doc) for tenant_id, rid, doc, due in conn.execute(
+            f"SELECT tenant_order_record_id, id, {DOC_AS_OF_NOW} FROM order_records WHERE tenant_order_record_id IN "
+            f"({','.join('?' * len(tenant_ids))})", (now_ms, *tenant_ids))}
         outcomes = settle(records, docs, stored)
         again = [i for i, outcome in enumerate(outcomes) if outcome is None]
         if again:
-            for i, outcome in zip(again, self._insert_batch([records[i] for i in again]), strict=True):
+            for i, outcome in zip(again, self._insert_batch([records[i] for i in again], now_ms), strict=True):
                 outcomes[i] = outcome
         return [o for o in outcomes if o is not None]
 
-    async def get_json(self, record_id: str) -> bytes | None:
+    async def get_json(self, record_id: str, now: datetime) -> bytes | None:
         def get() -> bytes | None:
             row = self._conn(self._reader).execute(
-                "SELECT doc FROM order_records WHERE id = ?", (bytes.fromhex(record_id),)).fetchone()
-            return row[0] if row else None
+                f"SELECT {DOC_AS_OF_NOW} FROM order_records WHERE id = ?", (_ms(now), bytes.fromhex(record_id))
+            ).fetchone()
+            return None if row is None else _cleaned_up(row[0]) if row[1] else row[0]
 
         return await self._run(self._read_pool, get)
 
-    async def list_page(self, filters: RecordFilter, start_after: str | None, size: int) -> tuple[int, list[bytes]]:
+    async def list_page(self, filters: RecordFilter, start_after: str | None, size: int,
+                        now: datetime) -> tuple[int, list[bytes]]:
         where, args = _where(filters, start_after)
-        sql = f"SELECT doc FROM order_records{where} ORDER BY id LIMIT ?"
+        page_sql = f"SELECT doc FROM order_records{where} ORDER BY id LIMIT ?"
+        page_as_of_now_sql = f"SELECT {DOC_AS_OF_NOW} FROM order_records{where} ORDER BY id LIMIT ?"
 
         def read() -> tuple[int, list[bytes]]:
             conn = self._conn(self._reader)
             conn.execute("BEGIN")  # one snapshot: the total and the page agree even while others write
             try:
-                return self._count(conn, filters), [row[0] for row in conn.execute(sql, (*args, size))]
+                now_ms = _ms(now)
+                # Usually the sweep has left nothing due (one look at its partial index): then the page is read
+                # without the per-row flag, which costs about 7 % of a page read.
+                if conn.execute(DUE_ANY, (now_ms,)).fetchone() is None:
+                    page = [row[0] for row in conn.execute(page_sql, (*args, size))]
+                else:
+                    rows = conn.execute(page_as_of_now_sql, (now_ms, *args, size))
+                    page = [_cleaned_up(doc) if due else doc for doc, due in rows]
+                return self._count(conn, filters), page
             finally:
                 conn.execute("COMMIT")
 
@@ -226,7 +251,7 @@ class SqliteStore:
                                "gdpr_cleanup_ms <= ? ORDER BY gdpr_cleanup_ms LIMIT ?", (_ms(now), limit)).fetchall()
             done = 0
             for rid, version, doc in due:
-                record = anonymize(orjson.loads(doc), now)
+                record = cleaned_up(orjson.loads(doc))
                 done += conn.execute(
                     "UPDATE order_records SET doc = ?, anonymized = 1, version = ? "
                     "WHERE id = ? AND version = ? AND anonymized = 0",
@@ -237,9 +262,11 @@ class SqliteStore:
             raise
         return done
 
-    async def purge_expired(self, now: datetime) -> int:
+    async def purge_expired(self, now: datetime, limit: int) -> int:
         def purge() -> int:
+            # In bounded statements: one DELETE of a large backlog would hold the write lock for seconds.
             return self._conn(self._writer).execute(
-                "DELETE FROM order_records WHERE deletion_ms <= ?", (_ms(now),)).rowcount
+                "DELETE FROM order_records WHERE rowid IN "
+                "(SELECT rowid FROM order_records WHERE deletion_ms <= ? LIMIT ?)", (_ms(now), limit)).rowcount
 
         return await self._run(self._write_pool, purge)
