@@ -132,6 +132,25 @@ async def test_minimal_record_round_trip(client: TestClient, auth: dict[str, str
     assert await get_record(client, auth, record["id"]) == record
 
 
+async def test_iso_8601_date_times_are_stored_and_read_as_rfc_3339(client: TestClient,
+                                                                    auth: dict[str, str]) -> None:
+    raw = full_record(orderRecordDate="2026-11-01T10:15+01:00")  # as Java's OffsetDateTime.toString() writes it
+    raw = set_path(raw, "lineItems.0.warranty.warrantyStartDate", "20261101T101500+0100")
+    raw = set_path(raw, "lineItems.0.returnPolicy.returnWindowEndDate", "2026-12-01T00:00:00,5-05")
+    raw = set_path(raw, "payments.0.paidAt", "2026-11-01T10:16:00.25Z")  # RFC 3339 already: kept as given
+    [result] = await put_records(client, [raw], auth)
+    assert result["status"] == "CREATED", result
+    record = result["orderRecord"]
+    assert record["orderRecordDate"] == "2026-11-01T10:15:00+01:00"
+    assert record["lineItems"][0]["warranty"]["warrantyStartDate"] == "2026-11-01T10:15:00+01:00"
+    assert record["lineItems"][0]["returnPolicy"]["returnWindowEndDate"] == "2026-12-01T00:00:00.5-05:00"
+    assert record["payments"][0]["paidAt"] == "2026-11-01T10:16:00.25Z"
+    assert (record["gdprCleanupDate"], record["deletionDate"]) == ("2027-01-30T09:15:00.000Z",
+                                                                   "2036-10-29T09:15:00.000Z")
+    assert await get_record(client, auth, record["id"]) == record
+    assert (await list_records(client, auth))["orderRecords"] == [record]
+
+
 async def test_round_trip_loses_nothing(client: TestClient, auth: dict[str, str]) -> None:
     """Odd but valid values survive every store exactly: unicode, 64-bit extremes, floats, nulls, empties."""
     odd = full_record(
@@ -363,6 +382,10 @@ def limit_cases() -> list[tuple[str, dict[str, Any], str | None, str | None]]:
         case("date without offset", minimal_record(orderRecordDate="2026-11-01T10:15:00"), "orderRecordDate",
              "offset"),
         case("date unpadded", minimal_record(orderRecordDate="2026-1-5T1:2Z"), "orderRecordDate"),
+        case("date mixing basic and extended", minimal_record(orderRecordDate="2026-11-01T10:15:00+0100"),
+             "orderRecordDate", "Not a valid datetime."),
+        case("date basic without offset", minimal_record(orderRecordDate="20261101T101500"), "orderRecordDate",
+             "offset"),
         case("duration", set_path(full, "lineItems.0.warranty.warrantyPeriod", "2 years"),
              "lineItems.0.warranty.warrantyPeriod", "ISO 8601 duration"),
         case("country", set_path(full, "consumer.addresses.0.country", "Germany"), "consumer.addresses.0.country",

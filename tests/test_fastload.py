@@ -13,6 +13,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, valid
 from app.fastload import FastLoader, Invalid, compile_schema
 from app.schemas import OffsetDateTime, OrderRecordForCreation, StrictBoolean, StrictInteger
 from tests.factories import full_record, minimal_record
+from tests.test_schemas import DATE_TIMES_ACCEPTED, DATE_TIMES_REFUSED
 
 SCHEMA = OrderRecordForCreation()
 FAST = compile_schema(SCHEMA)
@@ -60,6 +61,24 @@ def test_invalid_records_leave_the_fast_path(mutate: Any) -> None:
         FAST(record)
     with pytest.raises(ValidationError):
         FastLoader(SCHEMA).load(record)
+
+
+@pytest.mark.parametrize(("given", "stored"), DATE_TIMES_ACCEPTED, ids=[c[0] for c in DATE_TIMES_ACCEPTED])
+def test_date_times_are_normalized_alike_on_the_fast_path(given: str, stored: str) -> None:
+    record = full_record(orderRecordDate=given, payments=[{**full_record()["payments"][0], "paidAt": given}])
+    fast = FAST(copy.deepcopy(record))
+    assert fast == SCHEMA.load(copy.deepcopy(record))
+    assert fast["orderRecordDate"] == fast["payments"][0]["paidAt"] == stored
+
+
+@pytest.mark.parametrize(("given", "message"), DATE_TIMES_REFUSED, ids=[repr(c[0]) for c in DATE_TIMES_REFUSED])
+def test_refused_date_times_leave_the_fast_path(given: Any, message: str) -> None:
+    record = full_record(orderRecordDate=given)
+    with pytest.raises(Invalid):
+        FAST(copy.deepcopy(record))
+    with pytest.raises(ValidationError) as info:
+        FastLoader(SCHEMA).load(record)
+    assert info.value.messages == {"orderRecordDate": [message]}
 
 
 def test_schemas_with_hooks_always_defer_to_marshmallow() -> None:
@@ -161,7 +180,8 @@ ZOO_FIELDS = list(ZOO.load_fields)
 @given(st.dictionaries(st.sampled_from([*ZOO_FIELDS, "code", "n", "other"]),
                        json_values | st.sampled_from(["abc", "0.5", 0.5, "1", {"code": "A"}, [{"code": "B", "n": 3}],
                                                       {"code": "A", "n": 0}, [{"code": "B", "n": 0}], [None],
-                                                      {"ab": 1}, "2024-05-01T10:00:00+02:00", "x", "yy"]),
+                                                      {"ab": 1}, "2024-05-01T10:00:00+02:00", "2024-05-01T10:00+02",
+                                                      "20240501T100000,5Z", "2024-05-01T10:00:00+0200", "x", "yy"]),
                        max_size=8).map(lambda d: {"text": "abc", **d}))
 def test_every_field_kind_matches_marshmallow(data: dict[str, Any]) -> None:
     try:

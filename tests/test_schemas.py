@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import copy
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from marshmallow import ValidationError
 
+from app import schemas
 from app.records import SYSTEM_FIELD_MESSAGE, RecordBuilder, RecordRejected, flatten_errors
-from app.schemas import OrderRecordBulkOperations, OrderRecordsQuery
+from app.schemas import OrderRecordBulkOperations, OrderRecordForCreation, OrderRecordsQuery
 from app.settings import GdprSettings, make_settings
 from tests.conftest import NOW
 from tests.factories import full_record, minimal_record, money, with_places
@@ -19,6 +23,8 @@ from tests.factories import set_path as put
 RECORD_ID = "65a1b2c3d4e5f60718293a4b"
 UNKNOWN = "Unknown field."
 REQUIRED = "Missing data for required field."
+# RFC 3339 section 5.6, independent of app.schemas: what every stored date-time must look like
+RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})")
 DEFAULT_GDPR = make_settings().gdpr
 BUILDER = RecordBuilder(DEFAULT_GDPR)
 
@@ -454,6 +460,156 @@ def test_build_does_not_change_its_input() -> None:
     snapshot = copy.deepcopy(raw)
     build(raw)
     assert raw == snapshot
+
+
+# --- date-times: ISO 8601 with an offset in, RFC 3339 stored -------------------------------------------------------
+
+NOT_A_DATE_TIME = "Not a valid datetime."
+NO_OFFSET = "Must include a UTC offset, e.g. 2024-05-01T10:00:00+02:00 or ...Z."
+
+# (given, stored): RFC 3339 stays exactly as given, every other accepted form becomes RFC 3339 with its own offset
+DATE_TIMES_ACCEPTED: list[tuple[str, str]] = [
+    ("2026-11-01T10:15:00+01:00", "2026-11-01T10:15:00+01:00"),
+    ("2026-11-01T10:15:00Z", "2026-11-01T10:15:00Z"),
+    ("2026-10-31T23:30:00.250-05:00", "2026-10-31T23:30:00.250-05:00"),
+    ("2026-11-01T10:15:00.123456789Z", "2026-11-01T10:15:00.123456789Z"),
+    ("2026-11-01T10:15:00.0+14:00", "2026-11-01T10:15:00.0+14:00"),
+    ("2026-11-01T10:15:00-00:00", "2026-11-01T10:15:00-00:00"),
+    ("2028-02-29T00:00:00+01:00", "2028-02-29T00:00:00+01:00"),
+    # extended format, as Java's OffsetDateTime.toString() writes it (no seconds when they are zero)
+    ("2026-11-01T10:15+01:00", "2026-11-01T10:15:00+01:00"),
+    ("2026-11-01T10:15Z", "2026-11-01T10:15:00Z"),
+    ("2026-11-01T23:59-09:30", "2026-11-01T23:59:00-09:30"),
+    # hour-only offsets
+    ("2026-11-01T10:15:00+01", "2026-11-01T10:15:00+01:00"),
+    ("2026-11-01T10:15-05", "2026-11-01T10:15:00-05:00"),
+    ("2026-11-01T10:15:00-00", "2026-11-01T10:15:00-00:00"),
+    # decimal comma
+    ("2026-11-01T10:15:00,5Z", "2026-11-01T10:15:00.5Z"),
+    ("2026-11-01T10:15:00,123456789+01:00", "2026-11-01T10:15:00.123456789+01:00"),
+    # basic format, offsets ±hhmm (strftime's %z), ±hh and Z
+    ("20261101T101500Z", "2026-11-01T10:15:00Z"),
+    ("20261101T101500+0100", "2026-11-01T10:15:00+01:00"),
+    ("20261101T101500-0530", "2026-11-01T10:15:00-05:30"),
+    ("20261101T1015+01", "2026-11-01T10:15:00+01:00"),
+    ("20261101T1015Z", "2026-11-01T10:15:00Z"),
+    ("20261101T101500.25Z", "2026-11-01T10:15:00.25Z"),
+    ("20261101T101500,123456789-0000", "2026-11-01T10:15:00.123456789-00:00"),
+    ("20280229T000000+0100", "2028-02-29T00:00:00+01:00"),
+]
+
+# (given, message)
+DATE_TIMES_REFUSED: list[tuple[Any, str]] = [
+    # no offset, in every format
+    ("2026-11-01T10:15:00", NO_OFFSET),
+    ("2026-11-01T10:15:00.5", NO_OFFSET),
+    ("2026-11-01T10:15", NO_OFFSET),
+    ("20261101T101500", NO_OFFSET),
+    ("20261101T1015", NO_OFFSET),
+    # basic and extended mixed within one value
+    ("2026-11-01T10:15:00+0100", NOT_A_DATE_TIME),
+    ("2026-11-01T10:15+0100", NOT_A_DATE_TIME),
+    ("20261101T101500+01:00", NOT_A_DATE_TIME),
+    ("20261101T10:15:00Z", NOT_A_DATE_TIME),
+    ("2026-11-01T101500Z", NOT_A_DATE_TIME),
+    ("2026-1101T10:15Z", NOT_A_DATE_TIME),
+    ("2026-11-01T10:1500Z", NOT_A_DATE_TIME),
+    # other ISO 8601 representations: week and ordinal dates, 24:00, times of less than minutes, fractions of minutes
+    ("2026-W44-7T10:15:00Z", NOT_A_DATE_TIME),
+    ("2026W447T101500Z", NOT_A_DATE_TIME),
+    ("2026-305T10:15:00Z", NOT_A_DATE_TIME),
+    ("2026305T101500Z", NOT_A_DATE_TIME),
+    ("2026-11-01T24:00:00Z", NOT_A_DATE_TIME),
+    ("2026-11-01T24:00Z", NOT_A_DATE_TIME),
+    ("20261101T2400Z", NOT_A_DATE_TIME),
+    ("2026-11-01T10Z", NOT_A_DATE_TIME),
+    ("2026-11-01T10+01:00", NOT_A_DATE_TIME),
+    ("2026-11-01T10:15,5Z", NOT_A_DATE_TIME),
+    ("2026-11-01T10:15.5Z", NOT_A_DATE_TIME),
+    ("2026-11-01", NOT_A_DATE_TIME),
+    ("+02026-11-01T10:15:00Z", NOT_A_DATE_TIME),
+    ("26-11-01T10:15:00Z", NOT_A_DATE_TIME),
+    # separators and letters
+    ("2026-11-01 10:15:00Z", NOT_A_DATE_TIME),
+    ("2026-11-01t10:15:00Z", NOT_A_DATE_TIME),
+    ("2026-11-01T10:15:00z", NOT_A_DATE_TIME),
+    ("2026-11-01_10:15:00Z", NOT_A_DATE_TIME),
+    ("2026-11-01T10:15:00 +01:00", NOT_A_DATE_TIME),
+    ("2026/11/01T10:15:00Z", NOT_A_DATE_TIME),
+    ("2026-11-01T10:15:00+01:00\n", NOT_A_DATE_TIME),
+    (" 2026-11-01T10:15:00Z", NOT_A_DATE_TIME),
+    ("2026-11-01T10:15:00+01:00[Europe/Berlin]", NOT_A_DATE_TIME),
+    # digits: only ASCII, fractions of 1 to 9 digits
+    ("\u0662\u0660\u0662\u0666-11-01T10:15:00Z", NOT_A_DATE_TIME),
+    ("2026-11-01T10:15:00+\uff10\uff11:00", NOT_A_DATE_TIME),
+    ("2026-11-01T10:15:00.1234567891Z", NOT_A_DATE_TIME),
+    ("2026-11-01T10:15:00.Z", NOT_A_DATE_TIME),
+    ("2026-11-01T10:15:00,Z", NOT_A_DATE_TIME),
+    # values out of range
+    ("2026-13-01T10:15:00Z", NOT_A_DATE_TIME),
+    ("2026-02-29T10:15Z", NOT_A_DATE_TIME),
+    ("20261132T1015Z", NOT_A_DATE_TIME),
+    ("0000-01-01T00:00:00Z", NOT_A_DATE_TIME),
+    ("2026-11-01T10:60Z", NOT_A_DATE_TIME),
+    ("2026-12-31T23:59:60Z", NOT_A_DATE_TIME),
+    # offsets
+    ("2026-11-01T10:15:00+01:60", NOT_A_DATE_TIME),
+    ("2026-11-01T10:15:00+24:00", NOT_A_DATE_TIME),
+    ("20261101T101500+2400", NOT_A_DATE_TIME),
+    ("2026-11-01T10:15:00+01:00:30", NOT_A_DATE_TIME),
+    ("2026-11-01T10:15:00+1", NOT_A_DATE_TIME),
+    ("2026-11-01T10:15:00+01:0", NOT_A_DATE_TIME),
+    ("2026-11-01T10:15:00+010", NOT_A_DATE_TIME),
+    ("2026-11-01T10:15:00UTC", NOT_A_DATE_TIME),
+    # not strings
+    (1764000000, NOT_A_DATE_TIME),
+    ([], NOT_A_DATE_TIME),
+]
+
+
+@pytest.mark.parametrize(("given", "stored"), DATE_TIMES_ACCEPTED, ids=[c[0] for c in DATE_TIMES_ACCEPTED])
+def test_iso_8601_date_time_is_loaded_as_rfc_3339(given: str, stored: str) -> None:
+    loaded = OrderRecordForCreation().load(minimal_record(orderRecordDate=given))
+    assert loaded["orderRecordDate"] == stored
+    assert RFC3339.fullmatch(stored)
+    assert datetime.fromisoformat(stored) == datetime.fromisoformat(given)
+
+
+@pytest.mark.parametrize(("given", "message"), DATE_TIMES_REFUSED, ids=[repr(c[0]) for c in DATE_TIMES_REFUSED])
+def test_date_time_that_is_not_iso_8601_with_an_offset_is_refused(given: Any, message: str) -> None:
+    errors = rejected(minimal_record(orderRecordDate=given))
+    assert errors == [{"field": "orderRecordDate", "message": message}]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(schemas.RFC3339, fullmatch=True))
+def test_values_taken_as_they_are_are_what_the_rewriting_would_give(value: str) -> None:
+    match = schemas.ISO_DATE_TIME_FORMATS[0].fullmatch(value)
+    assert match is not None
+    assert schemas._rewritten(match) == value
+
+
+def test_every_date_time_field_stores_the_rfc_3339_form() -> None:
+    raw = full_record(orderRecordDate="20261101T1015+0100")
+    raw = put(raw, "lineItems.0.warranty.warrantyStartDate", "2026-11-01T10:15+01")
+    raw = put(raw, "lineItems.0.returnPolicy.returnWindowEndDate", "20261201T000000,5Z")
+    raw = put(raw, "payments.0.paidAt", "2026-11-01T10:16:00,25-05")
+    built = build(raw)
+    assert built["orderRecordDate"] == "2026-11-01T10:15:00+01:00"
+    assert built["lineItems"][0]["warranty"]["warrantyStartDate"] == "2026-11-01T10:15:00+01:00"
+    assert built["lineItems"][0]["returnPolicy"]["returnWindowEndDate"] == "2026-12-01T00:00:00.5Z"
+    assert built["payments"][0]["paidAt"] == "2026-11-01T10:16:00.25-05:00"
+    assert (built["gdprCleanupDate"], built["deletionDate"]) == ("2027-01-30T09:15:00.000Z",
+                                                                 "2036-10-29T09:15:00.000Z")
+
+
+def test_date_time_refusals_name_the_nested_field() -> None:
+    raw = put(full_record(), "lineItems.0.warranty.warrantyStartDate", "2026-11-01T10:15:00+0100")
+    raw = put(raw, "payments.0.paidAt", "20261101T1016")
+    assert rejected(raw) == [
+        {"field": "lineItems.0.warranty.warrantyStartDate", "message": NOT_A_DATE_TIME},
+        {"field": "payments.0.paidAt", "message": NO_OFFSET},
+    ]
 
 
 # --- flatten_errors ------------------------------------------------------------------------------------------------
