@@ -26,8 +26,9 @@ COUNTRY_CODES = frozenset(c.alpha_2 for c in pycountry.countries)
 OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 
 
-def _iso_date_time(date_sep: str, time_sep: str) -> re.Pattern[str]:
-    """An ISO 8601 calendar date-time, at least to the minute, entirely in one format (basic or extended).
+def _iso_date_time(date_sep: str, time_sep: str, offset_sep: str) -> re.Pattern[str]:
+    """An ISO 8601 calendar date-time, at least to the minute, entirely in one format (basic or extended), but for
+    the offset (see ISO_DATE_TIME_FORMATS).
 
     The offset may be missing so that its absence gets its own message. Fields are ASCII digits ([0-9], not \\d,
     which takes any script's digits). Hour 24 (the end of the day) is refused here and not left to
@@ -38,10 +39,12 @@ def _iso_date_time(date_sep: str, time_sep: str) -> re.Pattern[str]:
         rf"(?P<year>[0-9]{{4}}){date_sep}(?P<month>[0-9]{{2}}){date_sep}(?P<day>[0-9]{{2}})"
         rf"T(?P<hour>[01][0-9]|2[0-3]){time_sep}(?P<minute>[0-9]{{2}})"
         rf"(?:{time_sep}(?P<second>[0-9]{{2}})(?:[.,](?P<fraction>[0-9]{{1,9}}))?)?"
-        rf"(?:(?P<utc>Z)|(?P<sign>[+-])(?P<offset_hour>[0-9]{{2}})(?:{time_sep}(?P<offset_minute>[0-5][0-9]))?)?")
+        rf"(?:(?P<utc>Z)|(?P<sign>[+-])(?P<offset_hour>[0-9]{{2}})(?:{offset_sep}(?P<offset_minute>[0-5][0-9]))?)?")
 
 
-ISO_DATE_TIME_FORMATS = (_iso_date_time("-", ":"), _iso_date_time("", ""))  # extended, the common one, first
+# Extended, the common one, first. Its offset may also be written ±hhmm: ISO 8601 wants ±hh:mm there, but
+# strftime's %Y-%m-%dT%H:%M:%S%z and Java's "Z" pattern write +0100, and historical exports are full of them.
+ISO_DATE_TIME_FORMATS = (_iso_date_time("-", ":", ":?"), _iso_date_time("", "", ""))
 # The subset of the extended pattern that is RFC 3339 already (with an offset): it needs no rewriting, and
 # taking it as it is spares the common case the rewriting (about three times its cost).
 RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"

@@ -382,7 +382,7 @@ def limit_cases() -> list[tuple[str, dict[str, Any], str | None, str | None]]:
         case("date without offset", minimal_record(orderRecordDate="2026-11-01T10:15:00"), "orderRecordDate",
              "offset"),
         case("date unpadded", minimal_record(orderRecordDate="2026-1-5T1:2Z"), "orderRecordDate"),
-        case("date mixing basic and extended", minimal_record(orderRecordDate="2026-11-01T10:15:00+0100"),
+        case("date mixing basic and extended", minimal_record(orderRecordDate="20261101T10:15:00+01:00"),
              "orderRecordDate", "Not a valid datetime."),
         case("date basic without offset", minimal_record(orderRecordDate="20261101T101500"), "orderRecordDate",
              "offset"),

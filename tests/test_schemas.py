@@ -487,6 +487,10 @@ DATE_TIMES_ACCEPTED: list[tuple[str, str]] = [
     # decimal comma
     ("2026-11-01T10:15:00,5Z", "2026-11-01T10:15:00.5Z"),
     ("2026-11-01T10:15:00,123456789+01:00", "2026-11-01T10:15:00.123456789+01:00"),
+    # extended, with strftime's %z offset (±hhmm): not ISO 8601 to the letter, accepted all the same
+    ("2026-11-01T10:15:00+0100", "2026-11-01T10:15:00+01:00"),
+    ("2026-11-01T10:15-0530", "2026-11-01T10:15:00-05:30"),
+    ("2026-11-01T10:15:00.123+0000", "2026-11-01T10:15:00.123+00:00"),
     # basic format, offsets ±hhmm (strftime's %z), ±hh and Z
     ("20261101T101500Z", "2026-11-01T10:15:00Z"),
     ("20261101T101500+0100", "2026-11-01T10:15:00+01:00"),
@@ -506,9 +510,7 @@ DATE_TIMES_REFUSED: list[tuple[Any, str]] = [
     ("2026-11-01T10:15", NO_OFFSET),
     ("20261101T101500", NO_OFFSET),
     ("20261101T1015", NO_OFFSET),
-    # basic and extended mixed within one value
-    ("2026-11-01T10:15:00+0100", NOT_A_DATE_TIME),
-    ("2026-11-01T10:15+0100", NOT_A_DATE_TIME),
+    # basic and extended mixed within one value (but for the ±hhmm offset after an extended date-time)
     ("20261101T101500+01:00", NOT_A_DATE_TIME),
     ("20261101T10:15:00Z", NOT_A_DATE_TIME),
     ("2026-11-01T101500Z", NOT_A_DATE_TIME),
@@ -604,7 +606,7 @@ def test_every_date_time_field_stores_the_rfc_3339_form() -> None:
 
 
 def test_date_time_refusals_name_the_nested_field() -> None:
-    raw = put(full_record(), "lineItems.0.warranty.warrantyStartDate", "2026-11-01T10:15:00+0100")
+    raw = put(full_record(), "lineItems.0.warranty.warrantyStartDate", "20261101T10:15:00+01:00")
     raw = put(raw, "payments.0.paidAt", "20261101T1016")
     assert rejected(raw) == [
         {"field": "lineItems.0.warranty.warrantyStartDate", "message": NOT_A_DATE_TIME},
