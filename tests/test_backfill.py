@@ -352,10 +352,10 @@ def test_broken_json_arrays_report_the_broken_element() -> None:
     items = list(reader.iter_items(io.BytesIO(text[:-40].encode())))
     assert [i.line for i in items if i.error is None] == [1, 2] and items[-1].line == 3 and items[-1].error
     items = list(reader.iter_items(io.BytesIO(b'[{"a": 1}]\n{"b": 2}\n')))  # JSON Lines opening with an array
-    assert [(i.line, i.error) for i in items] == [(1, None),
-                                                  (2, "unexpected data after the end of the JSON array")]
-    items = list(reader.iter_items(io.BytesIO(b'[{"a": 1} {"b": 2}]')))
-    assert items[-1].error == "expected ',' or ']' after element 1"
+    assert [(i.line, i.error) for i in items] == [
+        (1, None), (2, "unexpected data after the end of the JSON array (at byte offset 11)")]
+    items = list(reader.iter_items(io.BytesIO(b'[{"a": 1} {"b": 2}, {"c": 3}]')))  # a missing comma
+    assert [(i.line, i.error) for i in items] == [(1, "invalid JSON: Extra data at line 1 column 10"), (2, None)]
     assert [i.record for i in reader.iter_items(io.BytesIO(text.encode()), skip=2)] == records(3)[2:]
 
 
