@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import sys
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -331,6 +332,17 @@ async def test_truncated_gzip_is_fatal_after_storing_what_was_readable(service: 
     done = files[str(source.resolve())]
     assert 0 < done["lines"] < 400 and done["complete"] is False
     assert set(ids(data)[: done["lines"]]) <= set(service.stored)
+
+
+def test_corrupt_gzip_is_fatal_with_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    gzipper = zlib.compressobj(wbits=31)
+    head = gzipper.compress(b"".join(orjson.dumps(r) + b"\n" for r in records(30))) + gzipper.flush(zlib.Z_FULL_FLUSH)
+    source = tmp_path / "orders.jsonl.gz"
+    source.write_bytes(head + b"\x07" * 64)  # then a deflate block of the reserved type 3, which zlib refuses
+    assert backfill.main(["--dry-run", "--no-progress", str(source)]) == 2
+    out, err = capsys.readouterr()
+    assert "cannot read" in err and "invalid block type" in err and "Traceback" not in err
+    assert re.search(r"records read +\d+\n", out)  # the summary of what was read before
 
 
 @pytest.mark.parametrize("gz", [False, True])
