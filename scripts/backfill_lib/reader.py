@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import gzip
 import io
 import json
@@ -18,8 +17,25 @@ from app.jsonbody import MalformedJson, parse_json
 
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK = 1 << 20
-MAX_ELEMENT = 64 << 20  # a single array element larger than this is treated as malformed
-WHITESPACE = re.compile(r"[ \t\n\r]*")
+MAX_ELEMENT = 64 << 20  # an array element larger than this most likely has a quote that never closes
+JSON_WHITESPACE = b" \t\n\r"
+WHITESPACE = re.compile(rb"[ \t\n\r]*")
+STRING = rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"'  # a whole JSON string, escapes included; unvalidated
+NESTING = 12
+
+
+def skip_pattern(stop: bytes, levels: int) -> bytes:
+    """Any bytes but brackets, quotes and `stop`, including strings and brackets closed within `levels` levels."""
+    plain = rb"[^\"\[\]{}" + stop + rb"]*+"
+    nested = rb"|[\[{]" + skip_pattern(b"", levels - 1) + rb"[\]}]" if levels else b""
+    return plain + rb"(?:(?:" + STRING + nested + rb")" + plain + rb")*+"
+
+
+# Bytes, not text: an invalid UTF-8 byte is never a quote, bracket or comma, so it stays inside its element.
+# Brackets up to NESTING levels deep are skipped by the regex engine, one call per element rather than one per
+# bracket; deeper ones are counted one by one. All quantifiers are possessive: no backtracking.
+ELEMENT = re.compile(skip_pattern(b",", NESTING), re.DOTALL)
+NESTED = re.compile(skip_pattern(b"", NESTING), re.DOTALL)
 
 
 @dataclass(slots=True)
@@ -28,7 +44,7 @@ class Item:
 
     line: int
     record: Any
-    raw: bytes | None = None  # the exact JSON text of a JSON Lines record
+    raw: bytes | None = None  # the exact JSON text of the record
     error: str | None = None
 
 
@@ -59,16 +75,17 @@ def preview(raw: bytes, limit: int = 2000) -> str:
 
 def iter_items(stream: BinaryIO, skip: int = 0) -> Iterator[Item]:
     """Yield every record of `stream` after the first `skip` lines (JSON Lines) or elements (JSON array)."""
-    line_no = 0
+    line_no = offset = 0
     first = b""
     for first in stream:
         line_no += 1
         if first.strip():
             break
+        offset += len(first)
     else:
         return
     if first.lstrip().lstrip(b"\xef\xbb\xbf").startswith(b"["):
-        yield from iter_array(first, stream, skip)
+        yield from iter_array(first, stream, skip, offset)
         return
     if line_no == 1 and first.startswith(b"\xef\xbb\xbf"):
         first = first[3:]
@@ -89,69 +106,65 @@ def parse_line(n: int, raw: bytes) -> Item:
     return Item(n, record, raw.strip())
 
 
-def iter_array(first: bytes, stream: BinaryIO, skip: int) -> Iterator[Item]:
-    """Parse a top-level JSON array element by element, holding only a window of the text in memory."""
-    decode = codecs.getincrementaldecoder("utf-8-sig")().decode
-    buf = decode(first).lstrip()[1:]  # drop the "["
-    pos, eof, index, expect_value = 0, False, 0, True
-    decoder = json.JSONDecoder()  # only finds where each element ends; parse_json then applies the service's rules
+def iter_array(head: bytes, stream: BinaryIO, skip: int, offset: int = 0) -> Iterator[Item]:
+    """Cut a top-level JSON array into its elements' bytes, holding only a window of the input in memory, and
+    parse each like a JSON Lines line: a bad element is rejected on its own and the next one is read."""
+    buf, base, start, index, eof = head, offset, head.index(b"[") + 1, 0, False
     while True:
-        pos = WHITESPACE.match(buf, pos).end()  # type: ignore[union-attr]
-        if pos >= len(buf) and not eof:
-            chunk = stream.read(CHUNK)
-            eof = not chunk
-            buf, pos = buf[pos:] + decode(chunk, final=eof), 0
+        start = WHITESPACE.match(buf, start).end()  # type: ignore[union-attr]
+        end = element_end(buf, start)
+        if end is None:
+            where = f"element {index + 1} starts at byte offset {base + start}"
+            if eof:
+                message = f"unexpected end of input inside the JSON array ({where}); the file ends here"
+                yield from broken(index + 1, skip, buf[start:], message)
+                return
+            if len(buf) - start > MAX_ELEMENT:
+                message = (f"element of more than {MAX_ELEMENT:,} bytes, or a quote or bracket in it never "
+                           f"closes ({where}); the rest of the file is not read")
+                yield from broken(index + 1, skip, buf[start:], message)
+                return
+            chunk = stream.read(max(CHUNK, len(buf) - start))  # at least doubles what a long element has
+            buf, base, start, eof = buf[start:] + chunk, base + start, 0, not chunk
             continue
-        if pos >= len(buf):
-            yield from broken(index + 1, skip, "", "unexpected end of input inside the JSON array")
+        raw, closing, start = buf[start:end].rstrip(JSON_WHITESPACE), buf[end], end + 1
+        if raw or index or closing == ord(","):  # not the empty array
+            index += 1
+            if index > skip:
+                yield parse_line(index, raw) if raw else Item(index, "", error="empty element: a ',' too many")
+        if closing == ord("]"):
+            yield from after_array(buf[start:], stream, base + start, index + 1, skip)
             return
+
+
+def element_end(buf: bytes, pos: int) -> int | None:
+    """Where the array element at `pos` ends (its ',' or the array's ']'), or None if `buf` ends first."""
+    depth = 0
+    while True:
+        pos = (NESTED if depth else ELEMENT).match(buf, pos).end()  # type: ignore[union-attr]
+        if pos == len(buf) or buf[pos] == ord('"'):  # a string that is not closed within `buf`
+            return None
         char = buf[pos]
-        if not expect_value or (char == "]" and index == 0):
-            if char == "]":
-                rest = buf[pos + 1:].strip()
-                while not rest and not eof:
-                    chunk = stream.read(CHUNK)
-                    eof = not chunk
-                    rest = decode(chunk, final=eof).strip()
-                if rest:
-                    message = "unexpected data after the end of the JSON array"
-                    yield from broken(index + 1, skip, rest[:200], message)
-                return
-            if char != ",":
-                message = f"expected ',' or ']' after element {index}"
-                yield from broken(index + 1, skip, buf[pos:pos + 200], message)
-                return
-            pos, expect_value = pos + 1, True
-            continue
-        try:
-            value, end = decoder.raw_decode(buf, pos)
-            complete = end < len(buf) or eof
-        except json.JSONDecodeError as exc:
-            complete, error = eof or len(buf) - pos > MAX_ELEMENT, exc
-            if complete:
-                yield from broken(index + 1, skip, buf[pos:pos + 2000], f"invalid JSON: {error}")
-                return
-        if not complete:  # the element may continue in the next chunk: read more and parse again
-            chunk = stream.read(CHUNK)
-            eof = not chunk
-            buf, pos = buf[pos:] + decode(chunk, final=eof), 0
-            continue
-        text, index, pos, expect_value = buf[pos:end], index + 1, end, False
-        if index <= skip:
-            continue
-        try:
-            value = parse_json(text.encode("utf-8", "surrogatepass"))
-        except MalformedJson as exc:
-            yield Item(index, text[:2000], error=f"invalid JSON: {exc}")
-            continue
-        if isinstance(value, dict):
-            yield Item(index, value, text.encode())  # the exact text: big integers stay exact
-        else:
-            yield Item(index, value, error=f"not a JSON object but {type(value).__name__}")
+        if char in b"[{":
+            depth += 1
+        elif depth:
+            depth -= 1
+        elif char != ord("}"):  # a stray '}' stays in the element, which the parser then rejects
+            return pos
+        pos += 1
 
 
-def broken(line: int, skip: int, text: str, error: str) -> Iterator[Item]:
+def after_array(rest: bytes, stream: BinaryIO, offset: int, line: int, skip: int) -> Iterator[Item]:
+    """Nothing but whitespace may follow the array."""
+    while not (text := rest.lstrip(JSON_WHITESPACE)):
+        offset += len(rest)
+        if not (rest := stream.read(CHUNK)):
+            return
+    where = offset + len(rest) - len(text)
+    yield from broken(line, skip, text, f"unexpected data after the end of the JSON array (at byte offset {where})")
+
+
+def broken(line: int, skip: int, text: bytes, error: str) -> Iterator[Item]:
     """The error that ends a JSON array file, unless a resumed run already reported it."""
     if line > skip:
-        yield Item(line, text, error=error)
-
+        yield Item(line, preview(text[:8000]), error=error)

@@ -6,6 +6,7 @@ import asyncio
 import os
 import sys
 import time
+import zlib
 from collections.abc import Iterator
 from contextlib import nullcontext
 from typing import IO, Any, BinaryIO
@@ -105,7 +106,7 @@ class Backfill:
                     for batch in self.cut(source, open_input(handle), seq):
                         yield batch
                         seq = batch.seq + 1
-            except (OSError, EOFError, ValueError) as exc:  # unreadable, truncated gzip, not UTF-8, ...
+            except (OSError, EOFError, ValueError, zlib.error) as exc:  # unreadable, truncated or corrupt gzip
                 raise FatalError(f"cannot read {source.name}: {type(exc).__name__}: {exc}") from exc
 
     def cut(self, source: Source, stream: BinaryIO, seq: int) -> Iterator[Batch]:
