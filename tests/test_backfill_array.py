@@ -132,3 +132,22 @@ def test_elements_split_from_any_layout_and_chunking_are_the_elements(
     with mock.patch.object(reader, "CHUNK", chunk):
         got = parsed(data, skip)
     assert got == [(n, element, None) for n, element in enumerate(elements, 1) if n > skip]
+
+
+@pytest.mark.parametrize("layout", ["one line", "indented"])
+def test_a_large_array_is_read_as_it_is_parsed(layout: str) -> None:
+    elements = [orjson.dumps(r) for r in records(4000)]
+    data = b"[" + b",".join(elements) + b"]" if layout == "one line" else json_array(elements)
+    assert len(data) > 3 * reader.CHUNK
+    stream = io.BytesIO(data)
+    items = reader.iter_items(stream)
+    first = next(items)
+    assert first.error is None and first.record == orjson.loads(elements[0])
+    assert stream.tell() <= 2 * reader.CHUNK  # read so far: not the whole input
+    assert len([first, *items]) == 4000
+
+
+def test_a_json_lines_record_longer_than_a_chunk_is_whole() -> None:
+    big = {**records(1)[0], "customAttributes": {"note": "x" * (reader.CHUNK + 10)}}
+    data = orjson.dumps(big) + b"\n" + orjson.dumps(records(2)[1]) + b"\n"
+    assert [i.record for i in reader.iter_items(io.BytesIO(data))] == [big, records(2)[1]]

@@ -76,17 +76,20 @@ def preview(raw: bytes, limit: int = 2000) -> str:
 def iter_items(stream: BinaryIO, skip: int = 0) -> Iterator[Item]:
     """Yield every record of `stream` after the first `skip` lines (JSON Lines) or elements (JSON array)."""
     line_no = offset = 0
-    first = b""
-    for first in stream:
-        line_no += 1
+    while True:
+        first = stream.readline(CHUNK)  # bounded: a JSON array is often one long line
+        if not first:
+            return
         if first.strip():
+            line_no += 1
             break
+        line_no += first.endswith(b"\n")
         offset += len(first)
-    else:
-        return
     if first.lstrip().lstrip(b"\xef\xbb\xbf").startswith(b"["):
         yield from iter_array(first, stream, skip, offset)
         return
+    if not first.endswith(b"\n"):
+        first += stream.readline()  # a JSON Lines record longer than CHUNK: the rest of its line
     if line_no == 1 and first.startswith(b"\xef\xbb\xbf"):
         first = first[3:]
     lines = chain(((line_no, first),), ((n, raw) for n, raw in enumerate(stream, line_no + 1)))
