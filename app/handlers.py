@@ -32,7 +32,13 @@ async def read_json(request: web.Request) -> Any:
     if ctype != JSON and not (ctype.startswith("application/") and ctype.endswith("+json")):
         raise Problem(415, "Unsupported Media Type", "The request body must be JSON (Content-Type: application/json).")
     try:
-        return parse_json(await request.read())
+        body = await request.read()
+    except web.RequestPayloadError:  # e.g. Content-Encoding: gzip on bytes that are not gzip
+        raise Problem(400, "Bad Request", "The request body could not be decoded: it does not match its "
+                      "Content-Encoding or Transfer-Encoding.",
+                      kind="urn:order-records:problem:malformed-body") from None
+    try:
+        return parse_json(body)
     except MalformedJson as exc:
         raise Problem(400, "Bad Request", f"The request body is not valid JSON: {exc}.",
                       kind="urn:order-records:problem:malformed-json") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import re
@@ -145,6 +146,26 @@ async def test_chunked_body_over_max_body_bytes_is_413(small_client: TestClient,
 async def test_malformed_json_is_400(client: TestClient, auth: dict[str, str], raw: bytes) -> None:
     body = await assert_problem(await client.put("/api/orderrecords", data=raw, headers=json_headers(auth)), 400)
     assert body["title"] == "Bad Request"
+
+
+@pytest.mark.parametrize(("encoding", "raw"), [
+    ("gzip", b"\x1f\x8b\x08garbage"), ("gzip", b"not gzip at all"), ("deflate", b"not deflate"),
+], ids=["gzip-bad-header", "gzip-no-magic", "deflate"])
+async def test_body_not_matching_its_content_encoding_is_400(client: TestClient, auth: dict[str, str],
+                                                             caplog: pytest.LogCaptureFixture,
+                                                             encoding: str, raw: bytes) -> None:
+    with caplog.at_level(logging.WARNING):
+        response = await client.put("/api/orderrecords", data=raw,
+                                    headers={**json_headers(auth), "Content-Encoding": encoding})
+        body = await assert_problem(response, 400)
+    assert "could not be decoded" in body["detail"]
+    assert not [r for r in caplog.records if r.name.startswith("app")], caplog.text
+
+
+async def test_valid_gzip_body_is_read(client: TestClient, auth: dict[str, str]) -> None:
+    response = await client.put("/api/orderrecords", data=gzip.compress(put_body()),
+                                headers={**json_headers(auth), "Content-Encoding": "gzip"})
+    assert response.status == 200, await response.text()
 
 
 @pytest.mark.parametrize("payload", [[], "x", 1, None, {"orderRecords": "x"}, {"orderRecords": []}, {}])
