@@ -56,7 +56,7 @@ def _from_http_exception(exc: web.HTTPException) -> Problem:
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     given = request.headers.get(REQUEST_ID_HEADER, "")
-    request_id = given if _SAFE_REQUEST_ID.match(given) else uuid.uuid4().hex
+    request_id = given if _SAFE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
     try:
         response = await handler(request)
     except Problem as problem:

@@ -72,7 +72,7 @@ async def bulk_create(request: web.Request) -> web.Response:
 @requires(READ)
 async def get_record(request: web.Request) -> web.Response:
     record_id = request.match_info["orderRecordId"]
-    body = await request.app[STORE].get_json(record_id) if OBJECT_ID.match(record_id) else None
+    body = await request.app[STORE].get_json(record_id) if OBJECT_ID.fullmatch(record_id) else None
     if body is None:
         raise Problem(404, "Not Found", f"No order record with id {record_id[:64]!r}.")
     return json_response(body)

@@ -36,7 +36,7 @@ class OrderRecordPricing(schemas.Pricing):
 class OrderRecord(OrderRecordForCreation):
     """A stored order record: the fields as created plus the system fields."""
 
-    id = fields.String(required=True, validate=validate.Regexp(schemas.OBJECT_ID), metadata={
+    id = fields.String(required=True, validate=schemas.FullMatch(schemas.OBJECT_ID), metadata={
         "description": "Unique identifier of the order record (an ObjectId).", "example": "6650a1f2c3d4e5f6a7b8c9d0"})
     version = StrictInteger(required=True, validate=validate.Range(1, None), metadata={
         "description": "1 at creation, +1 on every change (e.g. anonymization)."})
@@ -98,7 +98,7 @@ class OrderRecordsQuery(schemas.OrderRecordsQuery):
 
 
 class OrderRecordPath(Strict):
-    orderRecordId = fields.String(required=True, validate=validate.Regexp(schemas.OBJECT_ID), metadata={
+    orderRecordId = fields.String(required=True, validate=schemas.FullMatch(schemas.OBJECT_ID), metadata={
         "description": "The record's id (24 hex characters); any other value is simply not found (404)."})
 
 
