@@ -53,6 +53,11 @@ def _from_http_exception(exc: web.HTTPException) -> Problem:
     return Problem(exc.status, exc.reason, detail, headers=headers)
 
 
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     given = request.headers.get(REQUEST_ID_HEADER, "")
@@ -69,7 +74,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         log.warning("database unavailable (request %s, %s %s): %s", request_id, request.method, request.path, exc)
         return problem_response(Problem(503, "Service Unavailable", "The database is not reachable; retry later.",
                                         headers={"Retry-After": "5"}), request_id)
-    except Exception:
+    except Exception as exc:
+        if isinstance(exc, OSError) and _client_gone(request):  # e.g. ConnectionResetError mid-body: no fault here
+            log.debug("client disconnected (request %s, %s %s): %r", request_id, request.method, request.path, exc)
+            return problem_response(Problem(400, "Bad Request", "The connection closed before the request was read."),
+                                    request_id)
         log.exception("internal error (request %s, %s %s)", request_id, request.method, request.path)
         return problem_response(Problem(500, "Internal Server Error",
                                         f"An internal error occurred; quote request id {request_id}."), request_id)

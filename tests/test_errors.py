@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import logging
@@ -246,6 +247,35 @@ async def test_unexpected_error_is_500_without_internals(aiohttp_client: Any,
         assert errors, "the failure must be logged"
         assert any(request_id in r.getMessage() for r in errors)
         assert any(r.exc_info and "secret internals" in str(r.exc_info[1]) for r in errors)
+
+
+async def test_client_disconnecting_mid_body_is_not_an_internal_error(make_app: Callable[..., web.Application],
+                                                                      auth: dict[str, str],
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    # served as web.run_app serves it: the test server would cancel the handler instead (handler_cancellation)
+    runner = web.AppRunner(make_app(), handler_cancellation=False)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        host, port = runner.addresses[0][:2]
+        head = (f"PUT /api/orderrecords HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                f"Authorization: {auth['Authorization']}\r\nContent-Length: 100000\r\n\r\n").encode()
+        with caplog.at_level(logging.DEBUG):
+            _, writer = await asyncio.open_connection(host, port)
+            writer.write(head + b'{"orderRecords": [')
+            await writer.drain()
+            await asyncio.sleep(0.05)  # the handler is waiting for the rest of the body
+            writer.transport.abort()
+            for _ in range(100):
+                if any("client disconnected" in r.getMessage() for r in caplog.records):
+                    break
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.05)  # and whatever aiohttp logs after the handler
+    finally:
+        await runner.cleanup()
+    assert any(r.name == "app.errors" and "client disconnected" in r.getMessage() and r.levelno == logging.DEBUG
+               for r in caplog.records), caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
 
 
 # --- request ids ---------------------------------------------------------------------------------------------
