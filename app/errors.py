@@ -18,6 +18,8 @@ PROBLEM_JSON = "application/problem+json"
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# Errors listed per record and per request: a body of 100,000 unknown fields must not get an answer 4x its size.
+MAX_ERRORS = 100
 
 
 class Problem(Exception):
@@ -31,8 +33,16 @@ class Problem(Exception):
         self.headers = dict(headers or {})
 
 
+def capped(errors: list[dict[str, str]]) -> list[dict[str, str]]:
+    """At most MAX_ERRORS entries, the last one saying how many were left out."""
+    if len(errors) <= MAX_ERRORS:
+        return errors
+    omitted = len(errors) - (MAX_ERRORS - 1)
+    return [*errors[:MAX_ERRORS - 1], {"field": "", "message": f"{omitted} more errors omitted."}]
+
+
 def validation_problem(errors: list[dict[str, str]], detail: str = "The request is not valid.") -> Problem:
-    return Problem(400, "Bad Request", detail, kind="urn:order-records:problem:validation", errors=errors)
+    return Problem(400, "Bad Request", detail, kind="urn:order-records:problem:validation", errors=capped(errors))
 
 
 def problem_response(problem: Problem, request_id: str) -> web.Response:

@@ -10,7 +10,7 @@ from bson import ObjectId
 from marshmallow import ValidationError
 
 from app.auth import READ, WRITE, requires
-from app.errors import Problem, validation_problem
+from app.errors import Problem, capped, validation_problem
 from app.fastload import FastLoader
 from app.jsonbody import MalformedJson, parse_json
 from app.keys import BUILDER, CLOCK, STORE
@@ -60,7 +60,7 @@ async def bulk_create(request: web.Request) -> web.Response:
         try:
             accepted.append((i, builder.build(raw, str(ObjectId()), now)))
         except RecordRejected as rejected:
-            results[i] = orjson.dumps({"status": "FAILED", "errors": rejected.errors})
+            results[i] = orjson.dumps({"status": "FAILED", "errors": capped(rejected.errors)})
     if accepted:
         outcomes = await request.app[STORE].insert_batch([record for _, record in accepted])
         for (i, _), outcome in zip(accepted, outcomes, strict=True):
