@@ -18,6 +18,7 @@ from aiohttp import web
 from app.auth import PERMISSIONS, issue_token
 from app.domain.instants import utc_now
 from app.factory import create_app, make_store
+from app.logsafety import install_log_redaction
 from app.memory import keep_freed_memory
 from app.settings import Settings, SettingsError, load_settings
 from app.store.base import StoreUnavailable
@@ -77,6 +78,7 @@ def serve_worker(settings: Settings, index: int) -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     logging.basicConfig(level=settings.server.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_redaction([settings.jwt.secret])
     app = create_app(settings, sweep=index == 0)  # one sweeper is enough; more would only repeat the work
     tune_server_process()
     web.run_app(app, host=settings.server.host, port=settings.server.port,

@@ -76,6 +76,9 @@ class Authenticator:
         if scheme.lower() != "bearer" or not token.strip():
             raise unauthorized("The Authorization header must be 'Bearer <token>'.")
         token = token.strip()
+        # aiohttp hands non-UTF-8 header bytes over as lone surrogates, on which PyJWT fails with a UnicodeError
+        if not token.isascii():
+            raise unauthorized("The token is not valid: a JWT is ASCII only.")
         known = self._verified.get(token)
         if known is not None and time.time() < known[1]:
             return known[0]

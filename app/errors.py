@@ -18,6 +18,8 @@ PROBLEM_JSON = "application/problem+json"
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# Errors listed per record and per request: a body of 100,000 unknown fields must not get an answer 4x its size.
+MAX_ERRORS = 100
 
 
 class Problem(Exception):
@@ -31,8 +33,16 @@ class Problem(Exception):
         self.headers = dict(headers or {})
 
 
+def capped(errors: list[dict[str, str]]) -> list[dict[str, str]]:
+    """At most MAX_ERRORS entries, the last one saying how many were left out."""
+    if len(errors) <= MAX_ERRORS:
+        return errors
+    omitted = len(errors) - (MAX_ERRORS - 1)
+    return [*errors[:MAX_ERRORS - 1], {"field": "", "message": f"{omitted} more errors omitted."}]
+
+
 def validation_problem(errors: list[dict[str, str]], detail: str = "The request is not valid.") -> Problem:
-    return Problem(400, "Bad Request", detail, kind="urn:order-records:problem:validation", errors=errors)
+    return Problem(400, "Bad Request", detail, kind="urn:order-records:problem:validation", errors=capped(errors))
 
 
 def problem_response(problem: Problem, request_id: str) -> web.Response:
@@ -53,10 +63,15 @@ def _from_http_exception(exc: web.HTTPException) -> Problem:
     return Problem(exc.status, exc.reason, detail, headers=headers)
 
 
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     given = request.headers.get(REQUEST_ID_HEADER, "")
-    request_id = given if _SAFE_REQUEST_ID.match(given) else uuid.uuid4().hex
+    request_id = given if _SAFE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
     try:
         response = await handler(request)
     except Problem as problem:
@@ -69,7 +84,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         log.warning("database unavailable (request %s, %s %s): %s", request_id, request.method, request.path, exc)
         return problem_response(Problem(503, "Service Unavailable", "The database is not reachable; retry later.",
                                         headers={"Retry-After": "5"}), request_id)
-    except Exception:
+    except Exception as exc:
+        if isinstance(exc, OSError) and _client_gone(request):  # e.g. ConnectionResetError mid-body: no fault here
+            log.debug("client disconnected (request %s, %s %s): %r", request_id, request.method, request.path, exc)
+            return problem_response(Problem(400, "Bad Request", "The connection closed before the request was read."),
+                                    request_id)
         log.exception("internal error (request %s, %s %s)", request_id, request.method, request.path)
         return problem_response(Problem(500, "Internal Server Error",
                                         f"An internal error occurred; quote request id {request_id}."), request_id)

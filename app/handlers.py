@@ -10,7 +10,7 @@ from bson import ObjectId
 from marshmallow import ValidationError
 
 from app.auth import READ, WRITE, requires
-from app.errors import Problem, validation_problem
+from app.errors import Problem, capped, validation_problem
 from app.fastload import FastLoader
 from app.jsonbody import MalformedJson, parse_json
 from app.keys import BUILDER, CLOCK, STORE
@@ -32,7 +32,13 @@ async def read_json(request: web.Request) -> Any:
     if ctype != JSON and not (ctype.startswith("application/") and ctype.endswith("+json")):
         raise Problem(415, "Unsupported Media Type", "The request body must be JSON (Content-Type: application/json).")
     try:
-        return parse_json(await request.read())
+        body = await request.read()
+    except web.RequestPayloadError:  # e.g. Content-Encoding: gzip on bytes that are not gzip
+        raise Problem(400, "Bad Request", "The request body could not be decoded: it does not match its "
+                      "Content-Encoding or Transfer-Encoding.",
+                      kind="urn:order-records:problem:malformed-body") from None
+    try:
+        return parse_json(body)
     except MalformedJson as exc:
         raise Problem(400, "Bad Request", f"The request body is not valid JSON: {exc}.",
                       kind="urn:order-records:problem:malformed-json") from None
@@ -54,7 +60,7 @@ async def bulk_create(request: web.Request) -> web.Response:
         try:
             accepted.append((i, builder.build(raw, str(ObjectId()), now)))
         except RecordRejected as rejected:
-            results[i] = orjson.dumps({"status": "FAILED", "errors": rejected.errors})
+            results[i] = orjson.dumps({"status": "FAILED", "errors": capped(rejected.errors)})
     if accepted:
         outcomes = await request.app[STORE].insert_batch([record for _, record in accepted], now)
         for (i, _), outcome in zip(accepted, outcomes, strict=True):
@@ -66,7 +72,8 @@ async def bulk_create(request: web.Request) -> web.Response:
 @requires(READ)
 async def get_record(request: web.Request) -> web.Response:
     record_id = request.match_info["orderRecordId"]
-    body = await request.app[STORE].get_json(record_id, request.app[CLOCK]()) if OBJECT_ID.match(record_id) else None
+    found = OBJECT_ID.fullmatch(record_id)
+    body = await request.app[STORE].get_json(record_id, request.app[CLOCK]()) if found else None
     if body is None:
         raise Problem(404, "Not Found", f"No order record with id {record_id[:64]!r}.")
     return json_response(body)

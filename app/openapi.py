@@ -119,12 +119,16 @@ def _operation(route: web.AbstractRoute) -> dict[str, Any]:
     return operation
 
 
+def is_static(resource: web.AbstractResource) -> bool:
+    return isinstance(resource, web.StaticResource) or resource.canonical.startswith(f"{STATIC_PREFIX}/")
+
+
 def build_spec(app: web.Application) -> dict[str, Any]:
     """The document for every route of `app` (static files aside); a route missing from OPERATIONS is an error."""
     spec = make_spec()
     paths: dict[str, dict[str, Any]] = {}
     for route in app.router.routes():
-        if route.method == "HEAD" or isinstance(route.resource, web.StaticResource) or route.resource is None:
+        if route.method == "HEAD" or route.resource is None or is_static(route.resource):
             continue
         paths.setdefault(route.resource.canonical, {})[route.method.lower()] = _operation(route)
     for path, operations in sorted(paths.items()):
@@ -146,7 +150,17 @@ def setup_openapi(app: web.Application) -> None:
     async def swagger_ui(request: web.Request) -> web.Response:
         return web.Response(text=page, content_type="text/html")
 
+    # The UI's few files by name, not add_static: aiohttp's static route answers a path too long for the file
+    # system with a 500 (ENAMETOOLONG) and a missing file with a bare 404 past the error middleware.
+    assets = {path.name: path for path in STATIC_DIR.iterdir() if path.is_file()}
+
+    async def static_asset(request: web.Request) -> web.FileResponse:
+        path = assets.get(request.match_info["name"])
+        if path is None:
+            raise web.HTTPNotFound()
+        return web.FileResponse(path)
+
     app.router.add_get(SPEC_PATH, openapi_json, allow_head=False)
     app.router.add_get(UI_PATH, swagger_ui, allow_head=False)
-    app.router.add_static(STATIC_PREFIX, STATIC_DIR)
+    app.router.add_get(f"{STATIC_PREFIX}/{{name}}", static_asset)
 

@@ -7,6 +7,7 @@ import copy
 from marshmallow import fields, validate
 
 from app import schemas
+from app.errors import MAX_ERRORS
 from app.schemas import MonetaryValue, OffsetDateTime, OrderRecordForCreation, Strict, StrictBoolean, StrictInteger
 
 RESULT_STATUSES = ("CREATED", "ALREADY_EXISTS", "FAILED")
@@ -36,7 +37,7 @@ class OrderRecordPricing(schemas.Pricing):
 class OrderRecord(OrderRecordForCreation):
     """A stored order record: the fields as created plus the system fields."""
 
-    id = fields.String(required=True, validate=validate.Regexp(schemas.OBJECT_ID), metadata={
+    id = fields.String(required=True, validate=schemas.FullMatch(schemas.OBJECT_ID), metadata={
         "description": "Unique identifier of the order record (an ObjectId).", "example": "6650a1f2c3d4e5f6a7b8c9d0"})
     version = StrictInteger(required=True, validate=validate.Range(1, None), metadata={
         "description": "1 at creation, +1 on every change (e.g. anonymization)."})
@@ -67,7 +68,8 @@ class OrderRecordBulkOperationResult(Strict):
         "description": "CREATED: stored now. ALREADY_EXISTS: a record with this tenantOrderRecordId was stored "
                        "before; nothing new is written. FAILED: not stored, see errors."})
     orderRecord = fields.Nested(OrderRecord, metadata={"description": "For CREATED and ALREADY_EXISTS."})
-    errors = fields.List(fields.Nested(FieldError), metadata={"description": "For FAILED."})
+    errors = fields.List(fields.Nested(FieldError), validate=validate.Length(max=MAX_ERRORS), metadata={
+        "description": f"For FAILED. At most {MAX_ERRORS}: beyond that the last one says how many were omitted."})
 
 
 class OrderRecordBulkOperationsResponse(Strict):
@@ -98,7 +100,7 @@ class OrderRecordsQuery(schemas.OrderRecordsQuery):
 
 
 class OrderRecordPath(Strict):
-    orderRecordId = fields.String(required=True, validate=validate.Regexp(schemas.OBJECT_ID), metadata={
+    orderRecordId = fields.String(required=True, validate=schemas.FullMatch(schemas.OBJECT_ID), metadata={
         "description": "The record's id (24 hex characters); any other value is simply not found (404)."})
 
 
@@ -112,7 +114,8 @@ class Problem(Strict):
     detail = fields.String(required=True, metadata={"example": "The request is not valid."})
     requestId = fields.String(required=True, metadata={
         "description": "Also sent as the X-Request-ID header; quote it when reporting a problem."})
-    errors = fields.List(fields.Nested(FieldError))
+    errors = fields.List(fields.Nested(FieldError), validate=validate.Length(max=MAX_ERRORS), metadata={
+        "description": f"At most {MAX_ERRORS}: beyond that the last one says how many were omitted."})
 
 
 class Status(Strict):

@@ -23,6 +23,8 @@ DEFAULT_PAGE_SIZE = 20
 MAX_JSON_DEPTH = 32
 PAYMENT_STATUSES = ("COMPLETED", "FAILED", "CANCELLED", "REFUNDED", "PARTIALLY_REFUNDED")
 COUNTRY_CODES = frozenset(c.alpha_2 for c in pycountry.countries)
+# Match it with fullmatch (FullMatch below): Python's `$` also matches before a trailing newline. The anchored
+# form is what the OpenAPI document shows, where `$` (ECMA-262) means the end.
 OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 
 
@@ -49,6 +51,15 @@ ISO_DATE_TIME_FORMATS = (_iso_date_time("-", ":", ":?"), _iso_date_time("", "", 
 # taking it as it is spares the common case the rewriting (about three times its cost).
 RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"
                      r"(?:Z|[+-][0-9]{2}:[0-5][0-9])")
+
+
+class FullMatch(validate.Regexp):
+    """validate.Regexp on the whole value: Regexp uses re.match, which lets a trailing newline pass `$`."""
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
 
 
 class StrictInteger(fields.Integer):
@@ -351,6 +362,6 @@ class QueryInteger(fields.Integer):
 
 class OrderRecordsQuery(Strict):
     size = QueryInteger(load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(1, MAX_PAGE_SIZE))
-    startAfterId = fields.String(validate=validate.Regexp(OBJECT_ID, error="Not a valid ObjectId (24 hex chars)."))
+    startAfterId = fields.String(validate=FullMatch(OBJECT_ID, error="Not a valid ObjectId (24 hex chars)."))
     facilityRef = Ident()
     tenantOrderRecordId = Ident()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -132,3 +133,22 @@ async def expect_problem(response: Any, status: int) -> dict[str, Any]:
     assert isinstance(body["detail"], str) and body["detail"]
     assert "type" in body
     return body
+
+
+async def raw_request(client: TestClient, request: bytes) -> bytes:
+    """Send bytes no HTTP client would (bad header bytes, control characters) and return the whole answer."""
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(), 10)
+    finally:
+        writer.close()
+
+
+def answer_status(answer: bytes) -> int:
+    return int(answer.split(b" ", 2)[1])
+
+
+def answer_body(answer: bytes) -> bytes:
+    return answer.partition(b"\r\n\r\n")[2]

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from app.errors import MAX_ERRORS
 from app.settings import Settings
 from tests.conftest import NOW, FakeClock, expect_problem, put_records
 from tests.factories import full_record, minimal_record, money, set_path, with_places
@@ -451,6 +452,39 @@ async def test_all_reasons_of_a_failed_record_are_listed(client: TestClient, aut
     assert {(e["field"]) for e in result["errors"]} == {"version", "lineItems.0.quantity", "consumer.email"}
     assert {"field": "version", "message": SYSTEM_MESSAGE} in result["errors"]
     assert await stored_total(client, auth) == 0
+
+
+async def test_errors_of_a_record_are_capped(client: TestClient, auth: dict[str, str]) -> None:
+    bad = minimal_record(**{f"unknown{i}": i for i in range(1000)})
+    [failed, created] = await put_records(client, [bad, minimal_record()], auth)
+    assert failed["status"] == "FAILED" and created["status"] == "CREATED"
+    errors = failed["errors"]
+    assert len(errors) == MAX_ERRORS
+    assert all(e["message"] == "Unknown field." for e in errors[:-1])
+    assert errors[-1] == {"field": "", "message": f"{1000 - MAX_ERRORS + 1} more errors omitted."}
+
+
+async def test_errors_of_a_request_are_capped(client: TestClient, auth: dict[str, str]) -> None:
+    body = {"orderRecords": [minimal_record()], **{f"unknown{i}": i for i in range(MAX_ERRORS + 1)}}
+    problem = await expect_problem(await client.put(URL, json=body, headers=auth), 400)
+    assert len(problem["errors"]) == MAX_ERRORS
+    assert problem["errors"][-1] == {"field": "", "message": "2 more errors omitted."}
+    assert await stored_total(client, auth) == 0
+
+
+async def test_exactly_the_cap_is_listed_whole(client: TestClient, auth: dict[str, str]) -> None:
+    bad = minimal_record(**{f"unknown{i}": i for i in range(MAX_ERRORS)})
+    [failed] = await put_records(client, [bad], auth)
+    assert len(failed["errors"]) == MAX_ERRORS
+    assert all(e["message"] == "Unknown field." for e in failed["errors"])
+
+
+async def test_a_body_of_unknown_fields_gets_a_small_answer(client: TestClient, auth: dict[str, str]) -> None:
+    records = [minimal_record(**{f"u{i}": 0 for i in range(4000)}) for _ in range(25)]
+    body = json.dumps({"orderRecords": records}).encode()
+    response = await client.put(URL, data=body, headers={**auth, "Content-Type": "application/json"})
+    assert response.status == 200
+    assert len(await response.read()) < 25 * MAX_ERRORS * 100 < len(body)
 
 
 # --- idempotent retries --------------------------------------------------------------------------------------------

@@ -106,6 +106,14 @@ async def test_get_path_tricks_are_404(client: TestClient, auth: dict[str, str],
     await expect_problem(response, 404)
 
 
+@pytest.mark.parametrize("suffix", ["%0A", "%0D%0A", "%20", "%09", "%0B"])
+async def test_stored_id_with_trailing_whitespace_is_404(client: TestClient, auth: dict[str, str],
+                                                         suffix: str) -> None:
+    [record] = await seed(client, auth, [minimal_record()])
+    response = await client.get(YURL(f"{URL}/{record['id']}{suffix}", encoded=True), headers=auth)
+    await expect_problem(response, 404)
+
+
 async def test_get_upper_case_hex_is_404(client: TestClient, auth: dict[str, str]) -> None:
     [record] = await seed(client, auth, [minimal_record()])
     assert record["id"] == record["id"].lower()
@@ -150,7 +158,9 @@ async def test_size_out_of_limits_is_400(client: TestClient, auth: dict[str, str
 
 
 @pytest.mark.parametrize("value", ["abc", "0123456789ABCDEF01234567", "0123456789abcdef0123456",
-                                   "0123456789abcdef012345678", "zzzzzzzzzzzzzzzzzzzzzzzz", ""])
+                                   "0123456789abcdef012345678", "zzzzzzzzzzzzzzzzzzzzzzzz", "",
+                                   "0123456789abcdef01234567%0A", "%0A0123456789abcdef01234567",
+                                   "0123456789abcdef01234567%20"])
 async def test_invalid_start_after_id_is_400(client: TestClient, auth: dict[str, str], value: str) -> None:
     assert await list_problem(client, auth, f"startAfterId={value}") == ["startAfterId"]
 

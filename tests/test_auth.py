@@ -23,7 +23,7 @@ from app import auth as auth_module
 from app.auth import PERMISSIONS, READ, WRITE, Authenticator
 from app.errors import Problem
 from app.settings import Settings
-from tests.conftest import SECRET, bearer, token
+from tests.conftest import SECRET, answer_body, answer_status, bearer, raw_request, token
 from tests.factories import minimal_record
 
 PROBLEM_JSON = "application/problem+json"
@@ -158,6 +158,22 @@ async def test_no_authorization_header_is_401(client: TestClient, method: str, p
 async def test_unusable_authorization_header_is_401(client: TestClient, method: str, path: str, permission: str,
                                                     header: str) -> None:
     await assert_unauthorized(await call(client, method, path, {"Authorization": header}))
+
+
+@pytest.mark.parametrize("value", [b"Bearer \xff", b"Bearer a.b\xfe.c", b"Bearer \xc3\xa9"],
+                         ids=["not-utf8", "not-utf8-inside", "non-ascii"])
+async def test_non_ascii_token_bytes_are_401_not_500(client: TestClient, value: bytes) -> None:
+    answer = await raw_request(client, b"GET /api/orderrecords HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                                       b"Authorization: " + value + b"\r\n\r\n")
+    assert answer_status(answer) == 401, answer
+    body = json.loads(answer_body(answer))
+    assert body["status"] == 401 and b"WWW-Authenticate: Bearer" in answer
+
+
+async def test_surrogate_token_is_unauthorized(settings: Settings) -> None:
+    with pytest.raises(Problem) as raised:
+        await Authenticator(settings.jwt).permissions("Bearer \udcff")
+    assert raised.value.status == 401
 
 
 @pytest.mark.parametrize(("method", "path", "permission"), ROUTES, ids=ROUTE_IDS)

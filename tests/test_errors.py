@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gzip
 import json
 import logging
 import re
@@ -147,6 +149,26 @@ async def test_malformed_json_is_400(client: TestClient, auth: dict[str, str], r
     assert body["title"] == "Bad Request"
 
 
+@pytest.mark.parametrize(("encoding", "raw"), [
+    ("gzip", b"\x1f\x8b\x08garbage"), ("gzip", b"not gzip at all"), ("deflate", b"not deflate"),
+], ids=["gzip-bad-header", "gzip-no-magic", "deflate"])
+async def test_body_not_matching_its_content_encoding_is_400(client: TestClient, auth: dict[str, str],
+                                                             caplog: pytest.LogCaptureFixture,
+                                                             encoding: str, raw: bytes) -> None:
+    with caplog.at_level(logging.WARNING):
+        response = await client.put("/api/orderrecords", data=raw,
+                                    headers={**json_headers(auth), "Content-Encoding": encoding})
+        body = await assert_problem(response, 400)
+    assert "could not be decoded" in body["detail"]
+    assert not [r for r in caplog.records if r.name.startswith("app")], caplog.text
+
+
+async def test_valid_gzip_body_is_read(client: TestClient, auth: dict[str, str]) -> None:
+    response = await client.put("/api/orderrecords", data=gzip.compress(put_body()),
+                                headers={**json_headers(auth), "Content-Encoding": "gzip"})
+    assert response.status == 200, await response.text()
+
+
 @pytest.mark.parametrize("payload", [[], "x", 1, None, {"orderRecords": "x"}, {"orderRecords": []}, {}])
 async def test_wrong_json_shape_is_400_validation(client: TestClient, auth: dict[str, str], payload: Any) -> None:
     response = await client.put("/api/orderrecords", data=orjson.dumps(payload), headers=json_headers(auth))
@@ -226,6 +248,35 @@ async def test_unexpected_error_is_500_without_internals(aiohttp_client: Any,
         assert errors, "the failure must be logged"
         assert any(request_id in r.getMessage() for r in errors)
         assert any(r.exc_info and "secret internals" in str(r.exc_info[1]) for r in errors)
+
+
+async def test_client_disconnecting_mid_body_is_not_an_internal_error(make_app: Callable[..., web.Application],
+                                                                      auth: dict[str, str],
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    # served as web.run_app serves it: the test server would cancel the handler instead (handler_cancellation)
+    runner = web.AppRunner(make_app(), handler_cancellation=False)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        host, port = runner.addresses[0][:2]
+        head = (f"PUT /api/orderrecords HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                f"Authorization: {auth['Authorization']}\r\nContent-Length: 100000\r\n\r\n").encode()
+        with caplog.at_level(logging.DEBUG):
+            _, writer = await asyncio.open_connection(host, port)
+            writer.write(head + b'{"orderRecords": [')
+            await writer.drain()
+            await asyncio.sleep(0.05)  # the handler is waiting for the rest of the body
+            writer.transport.abort()
+            for _ in range(100):
+                if any("client disconnected" in r.getMessage() for r in caplog.records):
+                    break
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.05)  # and whatever aiohttp logs after the handler
+    finally:
+        await runner.cleanup()
+    assert any(r.name == "app.errors" and "client disconnected" in r.getMessage() and r.levelno == logging.DEBUG
+               for r in caplog.records), caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
 
 
 # --- request ids ---------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import schemathesis
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from hypothesis import HealthCheck, settings
+from marshmallow.validate import Validator
 from openapi_spec_validator import validate
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -27,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
 from app import openapi_examples, schemas
 from app.auth import PERMISSIONS
 from app.factory import create_app
-from app.openapi import FUNCTION_VALIDATORS, SPEC_PATH, UI_PATH, build_spec
+from app.openapi import FUNCTION_VALIDATORS, SPEC_PATH, UI_PATH, build_spec, is_static
 from app.records import RecordBuilder
 from app.settings import make_settings
 from app.store.sqlite import SqliteStore
@@ -66,7 +67,7 @@ async def test_served_document_is_valid_openapi_31_built_once(docs_client: TestC
 
 async def test_every_route_is_documented_with_its_method(docs_client: TestClient, doc: dict[str, Any]) -> None:
     routes = [r for r in docs_client.app.router.routes()  # type: ignore[union-attr]
-              if r.method != "HEAD" and not isinstance(r.resource, web.StaticResource)]
+              if r.method != "HEAD" and not is_static(r.resource)]
     assert len(routes) >= 7
     for route in routes:
         assert route.method.lower() in doc["paths"][route.resource.canonical], route
@@ -126,7 +127,7 @@ def test_every_function_validator_of_the_schemas_is_documented() -> None:
     found = {v for cls in vars(schemas).values() if isinstance(cls, type) and issubclass(cls, schemas.Schema)
              for field in cls._declared_fields.values()
              for v in (*field.validators, *getattr(getattr(field, "inner", None), "validators", ()))
-             if callable(v) and getattr(v, "__module__", "") == "app.schemas"}
+             if callable(v) and not isinstance(v, Validator) and getattr(v, "__module__", "") == "app.schemas"}
     assert found and found <= set(FUNCTION_VALIDATORS)
 
 
@@ -202,6 +203,22 @@ async def test_swagger_ui_is_served_offline_without_a_token(docs_client: TestCli
         assert not CDN.search(body.decode("utf-8", "replace")), asset
     init = await (await docs_client.get("/api/docs/static/init.js")).text()
     assert "validatorUrl: null" in init and "SwaggerUIBundle(" in init
+
+
+@pytest.mark.parametrize("name", ["a" * 300, "a/" * 3000, "nope.js", "..%2F..%2Fpyproject.toml", "%2Fetc%2Fpasswd",
+                                  "../../../pyproject.toml", "", "swagger-ui.css/x"],
+                         ids=["name-too-long", "path-too-long", "missing", "encoded-traversal", "absolute",
+                              "traversal", "directory", "below-a-file"])
+async def test_unknown_static_asset_is_404_problem(docs_client: TestClient, name: str) -> None:
+    response = await docs_client.get(f"/api/docs/static/{name}")
+    assert response.status == 404, await response.text()
+    assert response.content_type == "application/problem+json"
+    assert (await response.json())["status"] == 404
+
+
+async def test_static_asset_answers_head(docs_client: TestClient) -> None:
+    response = await docs_client.head("/api/docs/static/swagger-ui.css")
+    assert response.status == 200 and response.content_type == "text/css"
 
 
 # --- the contract test: schemathesis against the app on a loopback port -----------------------------------------
