@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import mimetypes
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -150,15 +151,21 @@ def setup_openapi(app: web.Application) -> None:
     async def swagger_ui(request: web.Request) -> web.Response:
         return web.Response(text=page, content_type="text/html")
 
-    # The UI's few files by name, not add_static: aiohttp's static route answers a path too long for the file
-    # system with a 500 (ENAMETOOLONG) and a missing file with a bare 404 past the error middleware.
+    # The UI's few files by name, read once, not add_static or FileResponse: aiohttp's static route answers a path
+    # too long for the file system with a 500 (ENAMETOOLONG), and both answer a missing file or an unsatisfiable
+    # Range with a bare 4xx past the error middleware. The files are small: each is sent whole.
     assets = {path.name: path for path in STATIC_DIR.iterdir() if path.is_file()}
+    loaded: dict[str, tuple[bytes, str]] = {}
 
-    async def static_asset(request: web.Request) -> web.FileResponse:
-        path = assets.get(request.match_info["name"])
-        if path is None:
+    async def static_asset(request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in assets:
             raise web.HTTPNotFound()
-        return web.FileResponse(path)
+        if name not in loaded:
+            loaded[name] = (assets[name].read_bytes(),
+                            mimetypes.guess_type(name)[0] or "application/octet-stream")
+        body, content_type = loaded[name]
+        return web.Response(body=body, content_type=content_type)
 
     app.router.add_get(SPEC_PATH, openapi_json, allow_head=False)
     app.router.add_get(UI_PATH, swagger_ui, allow_head=False)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "ORDER_RECORDS_"
+MIN_SECRET_BYTES = 32
 # A source checkout (or an editable install) reads config/ beside app/; a wheel installs the same file as data.
 _CHECKOUT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "default.toml"
 _INSTALLED_CONFIG = Path(sys.prefix) / "share" / "order-records" / "default.toml"
@@ -205,6 +206,8 @@ def _validate(s: Settings) -> None:
     keys = [k for k in ("secret", "public_key", "jwks_url") if getattr(s.jwt, k)]
     _check(len(keys) <= 1, "jwt." + (keys[-1] if keys else "secret"),
            "conflicts with another key setting: configure only one of jwt.secret, jwt.public_key, jwt.jwks_url")
+    _check(not s.jwt.secret or len(s.jwt.secret.encode()) >= MIN_SECRET_BYTES, "jwt.secret",
+           f"must be at least {MIN_SECRET_BYTES} bytes: an HS256 key as long as its hash (RFC 7518, section 3.2)")
     _check(not s.jwt.public_key or _usable_public_key(s.jwt.public_key), "jwt.public_key",
            "must be a PEM public key: RSA (RS256) or EC P-256 (ES256)")
     _check(not s.jwt.jwks_url or s.jwt.jwks_url.startswith(("https://", "http://")), "jwt.jwks_url",

@@ -144,7 +144,7 @@ def test_serve_function_refuses_mongodb_without_a_key(isolated: list[Settings]) 
     ({"ORDER_RECORDS_SERVER_PORT": "eighty"}, "server.port"),
     ({"ORDER_RECORDS_GDPR_DELETE_AFTER_DAYS": "1"}, "gdpr.delete_after_days"),
     ({"ORDER_RECORDS_SERVER_LOG_LEVEL": "CHATTY"}, "server.log_level"),
-    ({"ORDER_RECORDS_JWT_SECRET": "s", "ORDER_RECORDS_JWT_JWKS_URL": "https://idp.example/jwks.json"}, "jwt."),
+    ({"ORDER_RECORDS_JWT_SECRET": "s" * 32, "ORDER_RECORDS_JWT_JWKS_URL": "https://idp.example/jwks.json"}, "jwt."),
 ])
 @pytest.mark.parametrize("argv", [[], ["serve"], ["token"], ["gdpr-sweep"]])
 def test_bad_env_setting_exits_2_naming_it(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],

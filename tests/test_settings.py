@@ -92,7 +92,7 @@ def test_env_overrides_apply() -> None:
         "ORDER_RECORDS_SQLITE_PATH": "/var/lib/orders.sqlite3",
         "ORDER_RECORDS_SERVER_PORT": "9090",
         "ORDER_RECORDS_GDPR_SWEEP_INTERVAL_SECONDS": "2.5",
-        "ORDER_RECORDS_JWT_SECRET": "s3cret",
+        "ORDER_RECORDS_JWT_SECRET": "s3cret-" + "x" * 32,
         "UNRELATED": "x",
         "ORDER_RECORDS": "x",
     })
@@ -101,7 +101,7 @@ def test_env_overrides_apply() -> None:
     assert s.sqlite.path == "/var/lib/orders.sqlite3"
     assert s.server.port == 9090
     assert s.gdpr.sweep_interval_seconds == 2.5
-    assert s.jwt.secret == "s3cret" and s.jwt.configured
+    assert s.jwt.secret == "s3cret-" + "x" * 32 and s.jwt.configured
     assert s.server.host == "127.0.0.1"  # untouched
 
 
@@ -187,10 +187,10 @@ def test_delete_before_anonymize_is_refused() -> None:
 
 
 @pytest.mark.parametrize("keys", [
-    {"jwt.secret": "s", "jwt.public_key": PEM},
-    {"jwt.secret": "s", "jwt.jwks_url": "https://idp.example/jwks.json"},
+    {"jwt.secret": "s" * 32, "jwt.public_key": PEM},
+    {"jwt.secret": "s" * 32, "jwt.jwks_url": "https://idp.example/jwks.json"},
     {"jwt.public_key": PEM, "jwt.jwks_url": "https://idp.example/jwks.json"},
-    {"jwt.secret": "s", "jwt.public_key": PEM, "jwt.jwks_url": "https://idp.example/jwks.json"},
+    {"jwt.secret": "s" * 32, "jwt.public_key": PEM, "jwt.jwks_url": "https://idp.example/jwks.json"},
 ], ids=["secret+pem", "secret+jwks", "pem+jwks", "all-three"])
 def test_two_jwt_keys_at_once_are_refused(keys: dict[str, str]) -> None:
     with pytest.raises(SettingsError) as caught:
@@ -203,7 +203,7 @@ def test_two_jwt_keys_at_once_are_refused(keys: dict[str, str]) -> None:
         load_settings(env=env)
 
 
-@pytest.mark.parametrize("key", [{"jwt.secret": "s"}, {"jwt.public_key": PEM},
+@pytest.mark.parametrize("key", [{"jwt.secret": "s" * 32}, {"jwt.public_key": PEM},
                                  {"jwt.jwks_url": "https://idp.example/jwks.json"}])
 def test_exactly_one_jwt_key_is_fine(key: dict[str, str]) -> None:
     assert make_settings(key).jwt.configured
@@ -285,8 +285,8 @@ def test_settings_are_frozen() -> None:
 
 def test_replace_returns_a_validated_copy() -> None:
     s = make_settings()
-    t = s.replace({"server.max_body_bytes": 2048, "jwt.secret": "x"})
-    assert t.server.max_body_bytes == 2048 and t.jwt.secret == "x"
+    t = s.replace({"server.max_body_bytes": 2048, "jwt.secret": "x" * 32})
+    assert t.server.max_body_bytes == 2048 and t.jwt.secret == "x" * 32
     assert s.server.max_body_bytes == 8 * 1024 * 1024 and s.jwt.secret == ""
     assert t.gdpr == s.gdpr and t.mongodb == s.mongodb
     with pytest.raises(SettingsError, match=r"server\.max_body_bytes"):
@@ -308,3 +308,13 @@ def test_several_workers_need_a_shared_database() -> None:
         make_settings({"sqlite.path": ":memory:", "server.workers": 2})
     assert make_settings({"sqlite.path": "x.sqlite3", "server.workers": 2}).server.workers == 2
     assert make_settings({"sqlite.path": ":memory:", "mongodb.uri": "mongodb://h", "server.workers": 2})
+
+
+@pytest.mark.parametrize(("secret", "ok"), [("x" * 31, False), ("é" * 16, True), ("x" * 32, True), ("", True)])
+def test_a_jwt_secret_is_at_least_32_bytes(secret: str, ok: bool) -> None:
+    """RFC 7518 3.2; and the log redaction replaces the secret wherever it appears, which a short one would garble."""
+    if ok:
+        assert make_settings({"jwt.secret": secret}).jwt.secret == secret
+    else:
+        with pytest.raises(SettingsError, match=r"jwt\.secret .* at least 32 bytes"):
+            make_settings({"jwt.secret": secret})
