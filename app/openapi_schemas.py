@@ -42,7 +42,8 @@ class OrderRecord(OrderRecordForCreation):
     version = StrictInteger(required=True, validate=validate.Range(1, None), metadata={
         "description": "1 at creation, +1 on every change (e.g. anonymization)."})
     created = _instant("Creation timestamp (UTC).")
-    lastModified = _instant("Last modification timestamp (UTC).")
+    lastModified = _instant("Last modification timestamp (UTC). After anonymization: the gdprCleanupDate, the "
+                            "moment it took effect (for a record created already past it: its creation).")
     anonymized = StrictBoolean(required=True, metadata={"description": "Whether consumer data has been anonymized."})
     gdprCleanupDate = _instant("When the consumer data is (or was) anonymized.")
     deletionDate = _instant("When the record will be deleted.")
