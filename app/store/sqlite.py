@@ -69,13 +69,14 @@ def settle(records: list[Record], docs: list[bytes],
     return outcomes
 
 
-def _cleaned_up(doc: bytes) -> bytes:
-    return orjson.dumps(cleaned_up(orjson.loads(doc)))
-
-
 # The stored record, or, when its gdprCleanupDate has passed and the sweep has not been there yet, what the sweep
 # will make of it: selected with its `due` flag (one parameter, now in ms), so a read parses nothing else.
 DOC_AS_OF_NOW = "doc, anonymized = 0 AND gdpr_cleanup_ms <= ?"
+
+
+def _as_of_now(doc: bytes, due: int) -> bytes:
+    """A row selected with DOC_AS_OF_NOW, as it is served."""
+    return orjson.dumps(cleaned_up(orjson.loads(doc))) if due else doc
 DUE_ANY = "SELECT 1 FROM order_records WHERE anonymized = 0 AND gdpr_cleanup_ms <= ? LIMIT 1"
 
 
@@ -178,7 +179,7 @@ class SqliteStore:
             return [InsertOutcome("CREATED", doc) for doc in docs]
         # Some rows were skipped: their tenantOrderRecordId is stored. Find out which, and return those records.
         tenant_ids = list({r["tenantOrderRecordId"] for r in records if "tenantOrderRecordId" in r})
-        stored = {tenant_id: (rid, _cleaned_up(doc) if due else doc) for tenant_id, rid, doc, due in conn.execute(
+        stored = {tenant_id: (rid, _as_of_now(doc, due)) for tenant_id, rid, doc, due in conn.execute(
             f"SELECT tenant_order_record_id, id, {DOC_AS_OF_NOW} FROM order_records WHERE tenant_order_record_id IN "
             f"({','.join('?' * len(tenant_ids))})", (now_ms, *tenant_ids))}
         outcomes = settle(records, docs, stored)
@@ -193,7 +194,7 @@ class SqliteStore:
             row = self._conn(self._reader).execute(
                 f"SELECT {DOC_AS_OF_NOW} FROM order_records WHERE id = ?", (_ms(now), bytes.fromhex(record_id))
             ).fetchone()
-            return None if row is None else _cleaned_up(row[0]) if row[1] else row[0]
+            return None if row is None else _as_of_now(*row)
 
         return await self._run(self._read_pool, get)
 
@@ -214,7 +215,7 @@ class SqliteStore:
                     page = [row[0] for row in conn.execute(page_sql, (*args, size))]
                 else:
                     rows = conn.execute(page_as_of_now_sql, (now_ms, *args, size))
-                    page = [_cleaned_up(doc) if due else doc for doc, due in rows]
+                    page = [_as_of_now(doc, due) for doc, due in rows]
                 return self._count(conn, filters), page
             finally:
                 conn.execute("COMMIT")
