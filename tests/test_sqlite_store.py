@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -14,6 +15,15 @@ from app.store.base import InsertOutcome, RecordFilter
 from app.store.sqlite import SqliteStore
 from tests.conftest import NOW
 from tests.factories import full_record
+
+
+@pytest.fixture
+async def store() -> AsyncIterator[SqliteStore]:
+    """An open in-memory store (the conftest `store` fixture is unopened and runs on every store kind)."""
+    opened = SqliteStore(":memory:")
+    await opened.open()
+    yield opened
+    await opened.close()
 
 
 def build(settings: Settings, *tenant_ids: str, facility: str = "f") -> list[dict[str, Any]]:
@@ -41,30 +51,20 @@ async def test_counts_follow_writes_of_this_and_other_connections(tmp_path: Any,
         await other.close()
 
 
-async def test_counts_follow_writes_in_memory(settings: Settings) -> None:
-    store = SqliteStore(":memory:")
-    await store.open()
-    try:
-        assert await store.count(RecordFilter()) == 0
-        await store.insert_batch(build(settings, "a"), NOW)
-        assert await store.count(RecordFilter()) == 1
-        await store.insert_batch(build(settings, "a", "b"), NOW)  # "a" exists already: only "b" is new
-        assert await store.count(RecordFilter()) == 2
-    finally:
-        await store.close()
+async def test_counts_follow_writes_in_memory(store: SqliteStore, settings: Settings) -> None:
+    assert await store.count(RecordFilter()) == 0
+    await store.insert_batch(build(settings, "a"), NOW)
+    assert await store.count(RecordFilter()) == 1
+    await store.insert_batch(build(settings, "a", "b"), NOW)  # "a" exists already: only "b" is new
+    assert await store.count(RecordFilter()) == 2
 
 
-async def test_duplicates_inside_one_batch_and_against_stored_records(settings: Settings) -> None:
-    store = SqliteStore(":memory:")
-    await store.open()
-    try:
-        first = await store.insert_batch(build(settings, "a"), NOW)
-        outcomes = await store.insert_batch(build(settings, "b", "a", "b", "c"), NOW)
-        assert [o.status for o in outcomes] == ["CREATED", "ALREADY_EXISTS", "ALREADY_EXISTS", "CREATED"]
-        assert outcomes[1].record == first[0].record
-        assert outcomes[2].record == outcomes[0].record
-    finally:
-        await store.close()
+async def test_duplicates_inside_one_batch_and_against_stored_records(store: SqliteStore, settings: Settings) -> None:
+    first = await store.insert_batch(build(settings, "a"), NOW)
+    outcomes = await store.insert_batch(build(settings, "b", "a", "b", "c"), NOW)
+    assert [o.status for o in outcomes] == ["CREATED", "ALREADY_EXISTS", "ALREADY_EXISTS", "CREATED"]
+    assert outcomes[1].record == first[0].record
+    assert outcomes[2].record == outcomes[0].record
 
 
 async def test_total_and_page_come_from_one_snapshot(tmp_path: Any, settings: Settings) -> None:
@@ -97,22 +97,17 @@ async def test_total_and_page_come_from_one_snapshot(tmp_path: Any, settings: Se
         await store.close()
 
 
-async def test_a_new_batch_is_one_statement(settings: Settings) -> None:
-    store = SqliteStore(":memory:")
-    await store.open()
-    try:
-        await store.insert_batch(build(settings, "a"), NOW)
-        sent: list[str] = []
-        store._writer.set_trace_callback(sent.append)  # type: ignore[union-attr]
-        outcomes = await store.insert_batch(build(settings, "b", "c", "d"), NOW)
-        assert [o.status for o in outcomes] == ["CREATED"] * 3
-        assert len(sent) == 1 and sent[0].startswith("INSERT INTO order_records")
-        sent.clear()
-        outcomes = await store.insert_batch(build(settings, "e", "a"), NOW)  # "a" is stored: one more statement
-        assert [o.status for o in outcomes] == ["CREATED", "ALREADY_EXISTS"]
-        assert [q.split()[0] for q in sent] == ["INSERT", "SELECT"]
-    finally:
-        await store.close()
+async def test_a_new_batch_is_one_statement(store: SqliteStore, settings: Settings) -> None:
+    await store.insert_batch(build(settings, "a"), NOW)
+    sent: list[str] = []
+    store._writer.set_trace_callback(sent.append)  # type: ignore[union-attr]
+    outcomes = await store.insert_batch(build(settings, "b", "c", "d"), NOW)
+    assert [o.status for o in outcomes] == ["CREATED"] * 3
+    assert len(sent) == 1 and sent[0].startswith("INSERT INTO order_records")
+    sent.clear()
+    outcomes = await store.insert_batch(build(settings, "e", "a"), NOW)  # "a" is stored: one more statement
+    assert [o.status for o in outcomes] == ["CREATED", "ALREADY_EXISTS"]
+    assert [q.split()[0] for q in sent] == ["INSERT", "SELECT"]
 
 
 def test_settle_tells_created_from_existing_and_vanished() -> None:
@@ -126,28 +121,23 @@ def test_settle_tells_created_from_existing_and_vanished() -> None:
         InsertOutcome("CREATED", b"doc2"), None]
 
 
-async def test_a_record_deleted_after_the_insert_skipped_it_is_inserted_again(
+async def test_a_record_deleted_after_the_insert_skipped_it_is_inserted_again(store: SqliteStore,
         settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     """The stored record with the same tenantOrderRecordId went (retention) between the INSERT and the lookup."""
-    store = SqliteStore(":memory:")
-    await store.open()
-    try:
-        (old,) = await store.insert_batch(build(settings, "a"), NOW)
-        real_settle = sqlite.settle
+    (old,) = await store.insert_batch(build(settings, "a"), NOW)
+    real_settle = sqlite.settle
 
-        def purged_meanwhile(records: list[Any], docs: list[bytes], stored: dict[str, Any]) -> list[Any]:
-            monkeypatch.setattr(sqlite, "settle", real_settle)
-            store._writer.execute("DELETE FROM order_records WHERE tenant_order_record_id = 'a'")  # type: ignore
-            return real_settle(records, docs, {k: v for k, v in stored.items() if k != "a"})
+    def purged_meanwhile(records: list[Any], docs: list[bytes], stored: dict[str, Any]) -> list[Any]:
+        monkeypatch.setattr(sqlite, "settle", real_settle)
+        store._writer.execute("DELETE FROM order_records WHERE tenant_order_record_id = 'a'")  # type: ignore
+        return real_settle(records, docs, {k: v for k, v in stored.items() if k != "a"})
 
-        monkeypatch.setattr(sqlite, "settle", purged_meanwhile)
-        new = build(settings, "a")
-        (outcome,) = await store.insert_batch(new, NOW)
-        assert outcome.status == "CREATED" and outcome.record["id"] == new[0]["id"] != old.record["id"]
-        assert await store.get_json(new[0]["id"], NOW) == outcome.json
-        assert await store.get_json(old.record["id"], NOW) is None
-    finally:
-        await store.close()
+    monkeypatch.setattr(sqlite, "settle", purged_meanwhile)
+    new = build(settings, "a")
+    (outcome,) = await store.insert_batch(new, NOW)
+    assert outcome.status == "CREATED" and outcome.record["id"] == new[0]["id"] != old.record["id"]
+    assert await store.get_json(new[0]["id"], NOW) == outcome.json
+    assert await store.get_json(old.record["id"], NOW) is None
 
 
 async def test_connections_zero_freed_space_and_bound_the_wal(tmp_path: Any) -> None:
