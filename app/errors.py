@@ -1,4 +1,5 @@
-"""The one error shape (RFC 9457 problem+json) and the middleware that turns every failure into it."""
+"""The one error shape (the official `ApiError`: a JSON array of {summary, description}) and the middleware that
+turns every failure into it."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from aiohttp import web
 from app.store.base import StoreUnavailable
 
 log = logging.getLogger("app.errors")
-PROBLEM_JSON = "application/problem+json"
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -23,14 +23,18 @@ MAX_ERRORS = 100
 
 
 class Problem(Exception):
-    """A failure with its HTTP status, told to the client as problem+json."""
+    """A failure with its HTTP status, told to the client as an ApiError: `title` becomes each entry's summary;
+    `detail` the description, or, for a validation failure, one entry per field error ("path: rule"). `fields`
+    adds members to the entry (a version conflict's version and requestVersion)."""
 
     def __init__(self, status: int, title: str, detail: str, *, kind: str = "about:blank",
-                 errors: list[dict[str, str]] | None = None, headers: Mapping[str, str] | None = None) -> None:
+                 errors: list[dict[str, str]] | None = None, headers: Mapping[str, str] | None = None,
+                 fields: Mapping[str, int] | None = None) -> None:
         super().__init__(detail)
         self.status, self.title, self.detail, self.kind = status, title, detail, kind
         self.errors = errors
         self.headers = dict(headers or {})
+        self.fields = dict(fields or {})
 
 
 def capped(errors: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -42,15 +46,22 @@ def capped(errors: list[dict[str, str]]) -> list[dict[str, str]]:
 
 
 def validation_problem(errors: list[dict[str, str]], detail: str = "The request is not valid.") -> Problem:
-    return Problem(400, "Bad Request", detail, kind="urn:order-records:problem:validation", errors=capped(errors))
+    return Problem(400, "Invalid input", detail, kind="urn:order-records:problem:validation", errors=capped(errors))
+
+
+def described(error: dict[str, str]) -> str:
+    """A field error as the official messages put it: `lineItems.0.quantity: Must be at least 1.`"""
+    return f"{error['field']}: {error['message']}" if error["field"] else error["message"]
+
+
+def api_error(problem: Problem) -> list[dict[str, Any]]:
+    if problem.errors:
+        return [{"summary": problem.title, "description": described(e)} for e in problem.errors]
+    return [{"summary": problem.title, "description": problem.detail, **problem.fields}]
 
 
 def problem_response(problem: Problem, request_id: str) -> web.Response:
-    body: dict[str, Any] = {"type": problem.kind, "title": problem.title, "status": problem.status,
-                            "detail": problem.detail, "requestId": request_id}
-    if problem.errors is not None:
-        body["errors"] = problem.errors
-    return web.Response(body=orjson.dumps(body), status=problem.status, content_type=PROBLEM_JSON,
+    return web.Response(body=orjson.dumps(api_error(problem)), status=problem.status, content_type="application/json",
                         headers={**problem.headers, REQUEST_ID_HEADER: request_id})
 
 

@@ -10,13 +10,14 @@ from bson import ObjectId
 from marshmallow import ValidationError
 
 from app.auth import READ, WRITE, requires
-from app.errors import Problem, capped, validation_problem
+from app.domain.digest import DIGESTS, Digests, same_content
+from app.errors import Problem, capped, described, validation_problem
 from app.fastload import FastLoader
 from app.jsonbody import MalformedJson, parse_json
 from app.keys import BUILDER, CLOCK, STORE
 from app.records import RecordRejected, schema_errors
 from app.schemas import OBJECT_ID, OrderRecordBulkOperations, OrderRecordsQuery
-from app.store.base import RecordFilter
+from app.store.base import InsertOutcome, RecordFilter
 
 JSON = "application/json"
 _envelope = FastLoader(OrderRecordBulkOperations())
@@ -44,29 +45,49 @@ async def read_json(request: web.Request) -> Any:
                       kind="urn:order-records:problem:malformed-json") from None
 
 
+def failed(kind: str, message: str) -> bytes:
+    return orjson.dumps({"status": "FAILED", "error": {"type": kind, "message": message}})
+
+
+def settled(outcome: InsertOutcome, digests: Digests, tenant_id: str) -> tuple[str, bytes]:
+    """The detail of a record the store took or matched: CREATED, UNCHANGED, or FAILED (a changed resend)."""
+    if outcome.status == "FAILED":
+        return "FAILED", failed("UNKNOWN", outcome.message)
+    if outcome.status == "EXISTS" and not same_content(digests, outcome.digests):
+        stored_id = orjson.loads(outcome.json)["id"]
+        return "FAILED", failed("VALIDATION", f"tenantOrderRecordId: {tenant_id[:256]!r} is stored already with "
+                                f"other content, as order record {stored_id}; order records cannot be changed.")
+    status = "CREATED" if outcome.status == "CREATED" else "UNCHANGED"
+    # the stored record as the store serialized it: no second serialization of each record
+    return status, b'{"status":"%b","orderRecord":%b}' % (status.encode(), outcome.json)
+
+
 @requires(WRITE)
 async def bulk_create(request: web.Request) -> web.Response:
     payload = await read_json(request)
     if not isinstance(payload, dict):
         raise validation_problem([{"field": "", "message": "The body must be a JSON object."}])
     try:
-        items = _envelope.load(payload)["orderRecords"]
+        items = _envelope.load(payload)["operations"]
     except ValidationError as exc:
         raise validation_problem(schema_errors(exc)) from None
     builder, now = request.app[BUILDER], request.app[CLOCK]()
-    results: list[bytes] = [b"" for _ in items]
+    details: list[bytes] = [b"" for _ in items]
     accepted: list[tuple[int, dict[str, Any]]] = []
     for i, raw in enumerate(items):
         try:
             accepted.append((i, builder.build(raw, str(ObjectId()), now)))
         except RecordRejected as rejected:
-            results[i] = orjson.dumps({"status": "FAILED", "errors": capped(rejected.errors)})
+            details[i] = failed("VALIDATION", "; ".join(described(e) for e in capped(rejected.errors)))
+    counts = {"CREATED": 0, "UNCHANGED": 0, "FAILED": 0}
     if accepted:
-        outcomes = await request.app[STORE].insert_batch([record for _, record in accepted], now)
-        for (i, _), outcome in zip(accepted, outcomes, strict=True):
-            # the stored record as the store serialized it: no second serialization of each record
-            results[i] = b'{"status":"%b","orderRecord":%b}' % (outcome.status.encode(), outcome.json)
-    return json_response(b'{"results":[%b]}' % b",".join(results))
+        records = [record for _, record in accepted]
+        outcomes = await request.app[STORE].insert_batch(records, now)
+        for (i, record), outcome in zip(accepted, outcomes, strict=True):
+            status, details[i] = settled(outcome, record[DIGESTS], record.get("tenantOrderRecordId", ""))
+            counts[status] += 1
+    summary = b'{"created":%d,"updated":0,"unchanged":%d}' % (counts["CREATED"], counts["UNCHANGED"])
+    return json_response(b'{"summary":%b,"details":[%b]}' % (summary, b",".join(details)))
 
 
 @requires(READ)

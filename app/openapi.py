@@ -12,11 +12,12 @@ import orjson
 from aiohttp import web
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from iso4217 import Currency
 from marshmallow import fields
 
 from app import schemas
-from app.openapi_operations import BEARER, OPERATIONS, PROBLEM_RESPONSES, SECURED_RESPONSES
+from app.domain.currencies import OFFICIAL_CURRENCIES
+from app import openapi_schemas as docs
+from app.openapi_operations import BEARER, ERROR_RESPONSES, OPERATIONS, SECURED_RESPONSES
 
 OPENAPI_VERSION = "3.1.0"
 UI_PATH = "/api/docs"
@@ -26,11 +27,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static" / "swagger-ui"
 
 # Validators that are plain functions cannot be read by apispec: what each accepts, in JSON Schema terms.
 FUNCTION_VALIDATORS: dict[Any, dict[str, Any]] = {
-    schemas._currency: {"enum": sorted(c.code for c in Currency),
-                        "description": "ISO 4217 currency code."},
-    schemas._email: {"maxLength": 254},  # the e-mail rule itself travels as the field's `format: email`
-    schemas._country: {"enum": sorted(schemas.COUNTRY_CODES), "description": "ISO 3166-1 alpha-2 country code."},
-    schemas._iso_duration: {"pattern": "^P", "maxLength": 64, "description": "ISO 8601 duration, e.g. P2Y or P6M."},
+    schemas._currency: {"enum": list(OFFICIAL_CURRENCIES), "description": "ISO 4217 currency code."},
     schemas._json_object: {},  # depth, 64-bit integers and key rules: nothing JSON Schema can say briefly
 }
 
@@ -84,12 +81,12 @@ def make_spec() -> APISpec:
     spec = APISpec(
         title="Order Records API", version=_service_version(), openapi_version=OPENAPI_VERSION, plugins=[plugin],
         info={"description": "Stores finalized orders for audit, analytics and reporting. Every /api/orderrecords "
-                             "operation needs a bearer token (JWT) carrying the permission it names; errors are "
-                             "application/problem+json (RFC 9457)."},
-        tags=[{"name": "order records"}, {"name": "operations"}, {"name": "docs"}],
+                             "operation needs a bearer token (JWT) carrying the permission it names; every error is an "
+                             "ApiError: a JSON array of {summary, description}."},
+        tags=[{"name": "Order Records (DOMS)"}, {"name": "operations"}, {"name": "docs"}],
     )
     plugin.map_to_openapi_type(schemas.StrictInteger, "integer", "int64")
-    plugin.map_to_openapi_type(schemas.StrictFloat, "number", None)
+    plugin.map_to_openapi_type(schemas.StrictNumber, "number", None)
     plugin.map_to_openapi_type(schemas.StrictBoolean, "boolean", None)
     plugin.map_to_openapi_type(schemas.OffsetDateTime, "string", "date-time")
     plugin.converter.add_attribute_function(_function_validators)
@@ -98,7 +95,10 @@ def make_spec() -> APISpec:
         "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
         "description": "A JWT whose `permissions` claim (a list) or `scope` claim (space-separated) grants "
                        "ORDER_RECORD_READ and/or ORDER_RECORD_WRITE. `python -m app token` prints one."})
-    for name, response in PROBLEM_RESPONSES.items():
+    spec.components.schema("ErrorInner", schema=docs.ErrorInner)
+    spec.components.schema("ApiError", {"type": "array", "items": {"$ref": "#/components/schemas/ErrorInner"},
+                                        "description": "Every error answer: one entry per problem."})
+    for name, response in ERROR_RESPONSES.items():
         spec.components.response(name, response)
     return spec
 

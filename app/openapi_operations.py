@@ -6,45 +6,43 @@ from typing import Any
 
 from app import openapi_examples as ex
 from app import openapi_schemas as docs
-from app.errors import PROBLEM_JSON
 from app.handlers import JSON
 
 BEARER = "bearerAuth"
 ALPHA = "This part of the API is in Alpha status."
+API_ERROR = {"$ref": "#/components/schemas/ApiError"}
 _TITLES = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 413: "Request Entity Too Large",
            415: "Unsupported Media Type", 500: "Internal Server Error", 503: "Service Unavailable"}
-_REQUEST_ID = "3f2b9c0e8d1a4b5c9e7f6a5b4c3d2e1f"
 
 
-def _problem(description: str, status: int, detail: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
-    example = {"type": "about:blank", "title": _TITLES[status], "status": status, "detail": detail,
-               "requestId": _REQUEST_ID}
-    response: dict[str, Any] = {"description": description,
-                                "content": {PROBLEM_JSON: {"schema": docs.Problem, "example": example}}}
+def _error(description: str, status: int, detail: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    example = [{"summary": _TITLES[status], "description": detail}]
+    response: dict[str, Any] = {"description": description, "content": {JSON: {"schema": API_ERROR,
+                                                                                "example": example}}}
     if headers:
         response["headers"] = {name: {"description": text, "schema": {"type": "string"}}
                                for name, text in headers.items()}
     return response
 
 
-PROBLEM_RESPONSES: dict[str, dict[str, Any]] = {
-    "BadRequest": {"description": "The request is not valid; `errors` names each invalid field.",
-                   "content": {PROBLEM_JSON: {"schema": docs.Problem, "example": ex.VALIDATION_PROBLEM}}},
-    "Unauthorized": _problem("No, a malformed, a wrongly signed or an expired bearer token.", 401,
-                             "The token has expired.",
-                             {"WWW-Authenticate": 'The challenge: Bearer realm="order-records".'}),
-    "Forbidden": _problem("The token lacks the permission this operation needs.", 403,
-                          "The token lacks the permission ORDER_RECORD_WRITE."),
-    "NotFound": _problem("No such order record.", 404, "No order record with id '6650a1f2c3d4e5f6a7b8c9d0'."),
-    "PayloadTooLarge": _problem("The body exceeds server.max_body_bytes.", 413,
-                                "Maximum request body size 8388608 exceeded, actual body size 8388609"),
-    "UnsupportedMediaType": _problem("The body is not sent as JSON.", 415,
-                                     "The request body must be JSON (Content-Type: application/json)."),
-    "ServiceUnavailable": _problem("The database (or the token signing keys) cannot be reached; retry later.", 503,
-                                   "The database is not reachable; retry later.",
-                                   {"Retry-After": "Seconds to wait before retrying."}),
-    "InternalServerError": _problem("An unexpected failure; no internals are disclosed.", 500,
-                                    f"An internal error occurred; quote request id {_REQUEST_ID}."),
+ERROR_RESPONSES: dict[str, dict[str, Any]] = {
+    "BadRequest": {"description": "Invalid input: one entry per problem, its description naming the field and the "
+                                  "rule.", "content": {JSON: {"schema": API_ERROR, "example": ex.VALIDATION_ERROR}}},
+    "Unauthorized": _error("No, a malformed, a wrongly signed or an expired bearer token.", 401,
+                           "The token has expired.",
+                           {"WWW-Authenticate": 'The challenge: Bearer realm="order-records".'}),
+    "Forbidden": _error("The token lacks the permission this operation needs.", 403,
+                        "The token lacks the permission ORDER_RECORD_WRITE."),
+    "NotFound": _error("No such order record.", 404, "No order record with id '6650a1f2c3d4e5f6a7b8c9d0'."),
+    "PayloadTooLarge": _error("The body exceeds server.max_body_bytes.", 413,
+                              "Maximum request body size 8388608 exceeded, actual body size 8388609"),
+    "UnsupportedMediaType": _error("The body is not sent as JSON.", 415,
+                                   "The request body must be JSON (Content-Type: application/json)."),
+    "ServiceUnavailable": _error("The database (or the token signing keys) cannot be reached; retry later.", 503,
+                                 "The database is not reachable; retry later.",
+                                 {"Retry-After": "Seconds to wait before retrying."}),
+    "InternalServerError": _error("An unexpected failure; no internals are disclosed.", 500,
+                                  "An internal error occurred; quote request id 3f2b9c0e8d1a4b5c9e7f6a5b4c3d2e1f."),
 }
 SECURED_RESPONSES = {"401": "Unauthorized", "403": "Forbidden", "503": "ServiceUnavailable"}
 
@@ -55,20 +53,22 @@ def _ok(description: str, schema: Any, **media: Any) -> dict[str, Any]:
 
 OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/api/orderrecords"): {
-        "operationId": "bulkCreateOrderRecords", "tags": ["order records"], "summary": "Bulk create order records",
+        "operationId": "bulkCreateOrderRecords", "tags": ["Order Records (DOMS)"], "summary": "Bulk create order records",
         "description": f"{ALPHA} Creates 1 to 25 order records in one request. Each record is validated on its own: "
-                       "the response holds one result per record, in order (CREATED, ALREADY_EXISTS for a known "
-                       "tenantOrderRecordId, or FAILED with its errors), so a retried batch is safe.",
+                       "the response holds one result per operation, in order (CREATED; UNCHANGED for a "
+                       "tenantOrderRecordId stored already with the same content; FAILED with its error), so a "
+                       "retried batch is safe.",
         "requestBody": {"required": True, "content": {JSON: {"schema": docs.OrderRecordBulkOperations,
                                                              "examples": ex.BULK_REQUEST}}},
         "responses": {
-            "200": _ok("One result per submitted record, in the same order.", docs.OrderRecordBulkOperationsResponse,
+            "200": _ok("A summary, and one result per operation in the same order.",
+                       docs.OrderRecordBulkOperationsResponse,
                        example=ex.BULK_RESPONSE),
             "400": "BadRequest", "413": "PayloadTooLarge", "415": "UnsupportedMediaType",
         },
     },
     ("GET", "/api/orderrecords"): {
-        "operationId": "listOrderRecords", "tags": ["order records"], "summary": "List order records",
+        "operationId": "listOrderRecords", "tags": ["Order Records (DOMS)"], "summary": "List order records",
         "description": f"{ALPHA} A page of records in ascending id order, optionally filtered. To page on, pass the "
                        "id of the last record of the previous page as startAfterId.",
         "parameters": [{"in": "query", "schema": docs.OrderRecordsQuery}],
@@ -79,7 +79,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         },
     },
     ("GET", "/api/orderrecords/{orderRecordId}"): {
-        "operationId": "getOrderRecord", "tags": ["order records"], "summary": "Get an order record",
+        "operationId": "getOrderRecord", "tags": ["Order Records (DOMS)"], "summary": "Get an order record",
         "description": f"{ALPHA} One order record by its id.",
         "parameters": [{"in": "path", "schema": docs.OrderRecordPath}],
         "responses": {"200": _ok("The order record.", docs.OrderRecord, example=ex.STORED_RECORD), "404": "NotFound"},

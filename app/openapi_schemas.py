@@ -7,31 +7,60 @@ import copy
 from marshmallow import fields, validate
 
 from app import schemas
-from app.errors import MAX_ERRORS
-from app.schemas import MonetaryValue, OffsetDateTime, OrderRecordForCreation, Strict, StrictBoolean, StrictInteger
+from app.schemas import (
+    OffsetDateTime,
+    OrderRecordForCreation,
+    OrderRecordMonetaryValue,
+    Strict,
+    StrictBoolean,
+    StrictInteger,
+)
 
-RESULT_STATUSES = ("CREATED", "ALREADY_EXISTS", "FAILED")
+RESULT_STATUSES = ("CREATED", "UNCHANGED", "FAILED")
 
 
 def _instant(description: str) -> OffsetDateTime:
     return OffsetDateTime(required=True, metadata={"description": description, "example": "2026-11-25T12:00:00.000Z"})
 
 
-class PriceBreakdown(Strict):
-    """Totals computed by the service, in the record's currency."""
-
-    subTotal = fields.Nested(MonetaryValue, required=True, metadata={"description": "Σ quantity × price."})
-    totalDiscounts = fields.Nested(MonetaryValue, required=True)
-    totalTaxes = fields.Nested(MonetaryValue, required=True)
-    totalFees = fields.Nested(MonetaryValue, required=True)
-    totalDeposit = fields.Nested(MonetaryValue, required=True, metadata={"description": "Σ quantity × deposit."})
-    total = fields.Nested(MonetaryValue, required=True, metadata={
-        "description": "subTotal − totalDiscounts + totalFees + totalDeposit + taxes not included in the price."})
+def _total(description: str) -> fields.Nested:
+    return fields.Nested(OrderRecordMonetaryValue, required=True, allow_none=True,
+                         metadata={"description": f"{description} null when there is no amount or they mix "
+                                                  "currencies."})
 
 
-class OrderRecordPricing(schemas.Pricing):
-    priceBreakdown = fields.Nested(PriceBreakdown, metadata={
-        "description": "Set by the service whenever a line item has a price or pricing is given."})
+class OrderRecordDiscountBreakdown(Strict):
+    lineItemDiscounts = _total("Discounts from line item attributes (category discount).")
+    orderDiscounts = _total("Discounts of pricing.discounts.")
+
+
+class OrderRecordTotalDiscounts(Strict):
+    value = _total("lineItemDiscounts + orderDiscounts.")
+    breakdown = fields.Nested(OrderRecordDiscountBreakdown, required=True)
+
+
+class OrderRecordTotals(Strict):
+    """Totals computed by the service from the article attribute prices and the order-level pricing."""
+
+    subTotal = _total("Σ quantity × basePrice, each line rounded to the minor unit.")
+    totalDiscounts = fields.Nested(OrderRecordTotalDiscounts, required=True)
+    totalLineItemSurcharges = _total("Σ line surcharges (category surcharge).")
+    totalTaxes = _total("Σ pricing.taxes when any, else Σ line taxes (category tax); contained in the gross prices.")
+    totalFees = _total("Σ pricing.fees.")
+    total = _total("subTotal − totalDiscounts + totalLineItemSurcharges + totalFees.")
+
+
+class OrderRecordPricingTotal(Strict):
+    priceBreakdown = fields.Nested(OrderRecordTotals, required=True)
+
+
+class OrderRecordPricing(schemas.OrderRecordPricingForCreation):
+    total = fields.Nested(OrderRecordPricingTotal, required=True, metadata={"description": "Set by the service."})
+
+
+class OrderRecordLineItem(schemas.OrderRecordLineItemForCreation):
+    id = fields.String(required=True, metadata={"description": "Unique identifier of the line item (set by the "
+                                                               "service).", "example": "6650a1f2c3d4e5f6a7b8c9d1"})
 
 
 class OrderRecord(OrderRecordForCreation):
@@ -47,41 +76,54 @@ class OrderRecord(OrderRecordForCreation):
     anonymized = StrictBoolean(required=True, metadata={"description": "Whether consumer data has been anonymized."})
     gdprCleanupDate = _instant("When the consumer data is (or was) anonymized.")
     deletionDate = _instant("When the record will be deleted.")
-    pricing = fields.Nested(OrderRecordPricing)
+    lineItems = fields.List(fields.Nested(OrderRecordLineItem), required=True,
+                            validate=validate.Length(1, schemas.MAX_LINE_ITEMS))
+    pricing = fields.Nested(OrderRecordPricing, required=True)
 
 
 class OrderRecordBulkOperations(schemas.OrderRecordBulkOperations):
     """The request body as documented: at runtime the items are validated one by one, so one bad record fails alone."""
 
-    orderRecords = fields.List(
+    operations = fields.List(
         fields.Nested(OrderRecordForCreation), required=True,
-        validate=schemas.OrderRecordBulkOperations._declared_fields["orderRecords"].validators)
+        validate=schemas.OrderRecordBulkOperations._declared_fields["operations"].validators)
 
 
-class FieldError(Strict):
-    field = fields.String(required=True, metadata={"description": "Dotted path of the field; empty for the whole item.",
-                                                   "example": "lineItems.0.quantity"})
-    message = fields.String(required=True, metadata={"example": "Must be greater than or equal to 1."})
+class OrderRecordBulkOperationError(Strict):
+    type = fields.String(required=True, validate=validate.OneOf(("VALIDATION", "UNKNOWN")), metadata={
+        "description": "VALIDATION: the record breaks a rule (or changes a stored record). UNKNOWN: this record "
+                       "alone could not be stored."})
+    message = fields.String(required=True, metadata={
+        "description": "Every problem as `path: rule`, separated by `; `.",
+        "example": "lineItems.0.quantity: Must be greater than or equal to 1."})
 
 
 class OrderRecordBulkOperationResult(Strict):
     status = fields.String(required=True, validate=validate.OneOf(RESULT_STATUSES), metadata={
-        "description": "CREATED: stored now. ALREADY_EXISTS: a record with this tenantOrderRecordId was stored "
-                       "before; nothing new is written. FAILED: not stored, see errors."})
-    orderRecord = fields.Nested(OrderRecord, metadata={"description": "For CREATED and ALREADY_EXISTS."})
-    errors = fields.List(fields.Nested(FieldError), validate=validate.Length(max=MAX_ERRORS), metadata={
-        "description": f"For FAILED. At most {MAX_ERRORS}: beyond that the last one says how many were omitted."})
+        "description": "CREATED: stored now. UNCHANGED: a record with this tenantOrderRecordId and the same content "
+                       "is stored already; nothing is written. FAILED: not stored, see error."})
+    orderRecord = fields.Nested(OrderRecord, metadata={"description": "For CREATED and UNCHANGED."})
+    error = fields.Nested(OrderRecordBulkOperationError, metadata={"description": "For FAILED."})
+
+
+class OrderRecordBulkOperationsSummary(Strict):
+    created = StrictInteger(required=True, metadata={"example": 24})
+    updated = StrictInteger(required=True, metadata={"description": "Always 0: records are immutable.", "example": 0})
+    unchanged = StrictInteger(required=True, metadata={"example": 1})
 
 
 class OrderRecordBulkOperationsResponse(Strict):
-    results = fields.List(fields.Nested(OrderRecordBulkOperationResult), required=True, metadata={
-        "description": "One result per submitted record, in the same order."})
+    summary = fields.Nested(OrderRecordBulkOperationsSummary, required=True)
+    details = fields.List(fields.Nested(OrderRecordBulkOperationResult), required=True,
+                          validate=validate.Length(max=schemas.MAX_BATCH),
+                          metadata={"description": "One result per operation, in the same order."})
 
 
 class OrderRecords(Strict):
     total = StrictInteger(required=True, validate=validate.Range(0, None), metadata={
         "description": "Total number of records matching the filters (not just this page).", "example": 42})
-    orderRecords = fields.List(fields.Nested(OrderRecord), required=True)
+    orderRecords = fields.List(fields.Nested(OrderRecord), required=True,
+                               validate=validate.Length(max=schemas.MAX_PAGE_SIZE))
 
 
 def _described(schema: type[Strict], name: str, description: str) -> fields.Field:
@@ -105,18 +147,11 @@ class OrderRecordPath(Strict):
         "description": "The record's id (24 hex characters); any other value is simply not found (404)."})
 
 
-class Problem(Strict):
-    """An RFC 9457 problem; `errors` lists each invalid field of a validation failure."""
-
-    type = fields.String(required=True, metadata={"description": "A URI reference naming the kind of problem.",
-                                                  "example": "urn:order-records:problem:validation"})
-    title = fields.String(required=True, metadata={"example": "Bad Request"})
-    status = StrictInteger(required=True, validate=validate.Range(400, 599), metadata={"example": 400})
-    detail = fields.String(required=True, metadata={"example": "The request is not valid."})
-    requestId = fields.String(required=True, metadata={
-        "description": "Also sent as the X-Request-ID header; quote it when reporting a problem."})
-    errors = fields.List(fields.Nested(FieldError), validate=validate.Length(max=MAX_ERRORS), metadata={
-        "description": f"At most {MAX_ERRORS}: beyond that the last one says how many were omitted."})
+class ErrorInner(Strict):
+    summary = fields.String(required=True, metadata={"example": "Invalid input"})
+    description = fields.String(metadata={"example": "lineItems.0.quantity: Must be greater than or equal to 1."})
+    version = StrictInteger(metadata={"description": "The stored version (a version conflict)."})
+    requestVersion = StrictInteger(metadata={"description": "The version the request sent (a version conflict)."})
 
 
 class Status(Strict):

@@ -6,18 +6,20 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from bson import ObjectId
 from marshmallow import Schema, ValidationError
 
-from app.domain.gdpr import anonymized_consumer, lifecycle_dates
+from app.domain.currencies import minor_unit
+from app.domain.digest import DIGESTS, Digests, record_digests
+from app.domain.gdpr import anonymized_input, lifecycle_dates
 from app.domain.instants import format_instant
-from app.domain.money import minor_unit
-from app.domain.pricing import Path, dotted, monetary_values, out_of_range, price_breakdown
+from app.domain.totals import TotalsError, price_breakdown
 from app.fastload import FastLoader
 from app.schemas import OrderRecordForCreation
 from app.settings import GdprSettings
 
 SYSTEM_FIELDS = ("id", "version", "created", "lastModified", "anonymized", "gdprCleanupDate", "deletionDate")
-SYSTEM_PATHS = frozenset((*SYSTEM_FIELDS, "pricing.priceBreakdown"))
+SYSTEM_PATHS = frozenset((*SYSTEM_FIELDS, "pricing.total"))
 SYSTEM_FIELD_MESSAGE = "Set by the service; not accepted on input."
 
 FieldError = dict[str, str]
@@ -42,13 +44,46 @@ def flatten_errors(messages: Any, prefix: str = "") -> list[FieldError]:
     if isinstance(messages, list | tuple):
         return [e for m in messages for e in flatten_errors(m, prefix)]
     message = str(messages)
-    if message == "Unknown field." and prefix in SYSTEM_PATHS:
+    if message == "Unknown field." and (prefix in SYSTEM_PATHS or _is_line_item_id(prefix)):
         message = SYSTEM_FIELD_MESSAGE
     return [{"field": prefix, "message": message}]
 
 
+def _is_line_item_id(path: str) -> bool:
+    parts = path.split(".")
+    return len(parts) == 3 and parts[0] == "lineItems" and parts[2] == "id"
+
+
 def schema_errors(exc: ValidationError) -> list[FieldError]:
     return flatten_errors(exc.messages)
+
+
+def _monetary_values(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every MonetaryValue a client can send (article attributes carry prices as text and are not among them)."""
+    found = []
+    for payment in data.get("payments", ()):
+        found.append(payment["value"])
+        if "taxValue" in payment:
+            found.append(payment["taxValue"])
+    pricing = data.get("pricing") or {}
+    for group in ("discounts", "fees"):
+        found.extend(e["value"] for e in pricing.get(group, ()) if "value" in e)
+    for tax in pricing.get("taxes", ()):
+        found.append(tax["value"])
+        if "taxableValue" in tax:
+            found.append(tax["taxableValue"])
+    return found
+
+
+def _discount_errors(data: dict[str, Any]) -> list[FieldError]:
+    errors = []
+    for i, discount in enumerate((data.get("pricing") or {}).get("discounts", ())):
+        kind = discount.get("type")
+        if kind == "PERCENTAGE" and "percentage" not in discount:
+            errors.append({"field": f"pricing.discounts.{i}.percentage", "message": "Required when type is PERCENTAGE."})
+        if kind == "ABSOLUTE" and "value" not in discount:
+            errors.append({"field": f"pricing.discounts.{i}.value", "message": "Required when type is ABSOLUTE."})
+    return errors
 
 
 class RecordBuilder:
@@ -60,8 +95,9 @@ class RecordBuilder:
         self.loader = FastLoader(self.schema)
 
     def build(self, raw: Any, record_id: str, now: datetime) -> dict[str, Any]:
+        """The record to store, its digests under DIGESTS; RecordRejected with every problem otherwise."""
         if not isinstance(raw, dict):
-            raise RecordRejected([{"field": "", "message": "Each order record must be a JSON object."}])
+            raise RecordRejected([{"field": "", "message": "Each operation must be a JSON object (an order record)."}])
         try:
             data = self.loader.load(raw)
         except ValidationError as exc:
@@ -70,11 +106,10 @@ class RecordBuilder:
 
     def complete(self, data: dict[str, Any], record_id: str, now: datetime) -> dict[str, Any]:
         """Cross-field rules and system fields for an already schema-valid record."""
-        money = monetary_values(data)
-        for _, value in money:
+        for value in _monetary_values(data):
             if "decimalPlaces" not in value:
                 value["decimalPlaces"] = minor_unit(value["currency"])
-        errors = _currency_errors(money)
+        errors = _discount_errors(data)
         order_date = datetime.fromisoformat(data["orderRecordDate"])
         try:
             cleanup, deletion = lifecycle_dates(order_date, self.gdpr.anonymize_after_days,
@@ -89,29 +124,22 @@ class RecordBuilder:
                 errors.append({"field": "orderRecordDate", "message":
                                f"Retention period is over: its deletionDate {format_instant(deletion)} has passed "
                                f"({self.gdpr.delete_after_days} days after orderRecordDate); it is not stored."})
-        breakdown = None if errors else price_breakdown(data)
-        if breakdown:
-            errors.extend({"field": f"pricing.priceBreakdown.{name}", "message": "Total does not fit in 64 bits."}
-                          for name in out_of_range(breakdown))
+        try:
+            breakdown = price_breakdown(data)
+        except TotalsError as exc:
+            errors.extend({"field": path, "message": message} for path, message in exc.errors)
         if errors:
             raise RecordRejected(errors)
-        stamp = format_instant(now)
         anonymized = cleanup <= now
+        digests: Digests = record_digests(data, anonymized)
+        stamp = format_instant(now)
         record: dict[str, Any] = {
             "id": record_id, "version": 1, "created": stamp, "lastModified": stamp, "anonymized": anonymized,
             "gdprCleanupDate": format_instant(cleanup), "deletionDate": format_instant(deletion), **data,
         }
-        if breakdown:
-            record["pricing"] = {**data.get("pricing", {}), "priceBreakdown": breakdown}
-        if anonymized and "consumer" in record:
-            record["consumer"] = anonymized_consumer(record["consumer"])
+        record["lineItems"] = [{"id": str(ObjectId()), **item} for item in data["lineItems"]]
+        record["pricing"] = {**data.get("pricing", {}), "total": {"priceBreakdown": breakdown}}
+        if anonymized:
+            record = anonymized_input(record)
+        record[DIGESTS] = digests
         return record
-
-
-def _currency_errors(values: list[tuple[Path, dict[str, Any]]]) -> list[FieldError]:
-    if not values:
-        return []
-    first_path, first = values[0]
-    return [{"field": f"{dotted(path)}.currency", "message": f"Currency {m['currency']} differs from "
-             f"{first['currency']} ({dotted(first_path)}); all monetary values of a record share one currency."}
-            for path, m in values[1:] if m["currency"] != first["currency"]]

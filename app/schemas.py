@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import functools
+import math
 import re
 from datetime import datetime
 from typing import Any, ClassVar
 
-import isodate
-import pycountry
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from app.domain.money import INT64_MAX, INT64_MIN, is_currency
+from app.domain.currencies import INT64_MAX, INT64_MIN, OFFICIAL_CURRENCIES
 
 MAX_LINE_ITEMS = 500
 MAX_ADDRESSES = 10
@@ -21,8 +19,16 @@ MAX_BATCH = 25
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 20
 MAX_JSON_DEPTH = 32
+MAX_QUANTITY = 2**31 - 1
 PAYMENT_STATUSES = ("COMPLETED", "FAILED", "CANCELLED", "REFUNDED", "PARTIALLY_REFUNDED")
-COUNTRY_CODES = frozenset(c.alpha_2 for c in pycountry.countries)
+ATTRIBUTE_CATEGORIES = ("descriptive", "miscellaneous", "pickingSequence", "customs", "insurance", "shop",
+                        "dimensions", "carrierService", "salesPrice", "basePrice", "tax", "discount", "surcharge",
+                        "subtotalBeforeDiscounts", "subtotalAfterDiscounts", "finalUnitPrice", "finalLineItemPrice")
+ATTRIBUTE_TYPES = ("STRING", "NUMBER", "CURRENCY", "BOOLEAN")
+OFFICIAL_CURRENCY_SET = frozenset(OFFICIAL_CURRENCIES)
+# The official pattern, digits as ASCII ([0-9] for \\d, which in Python also takes other scripts' digits).
+WARRANTY_PERIOD = re.compile(
+    r"^-?P(?:([0-9]+W)|([0-9]+Y)?([0-9]+M)?([0-9]+D)?(?:T([0-9]+H)?([0-9]+M)?([0-9]+S)?)?)$")
 # Match it with fullmatch (FullMatch below): Python's `$` also matches before a trailing newline. The anchored
 # form is what the OpenAPI document shows, where `$` (ECMA-262) means the end.
 OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
@@ -75,13 +81,19 @@ class StrictInteger(fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-class StrictFloat(fields.Float):
-    """A JSON number: no strings that merely look like one (booleans marshmallow refuses already)."""
+class StrictNumber(fields.Number):
+    """A JSON number, integer or not, kept as sent (1 stays 1, 2.5 stays 2.5): no booleans, strings, NaN or inf."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
-        if isinstance(value, str):
+    num_type = float
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float | int:
+        if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.make_error("invalid")
+        if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+            raise ValidationError("Must fit in 64 bits.")
+        return value
 
 
 class StrictBoolean(fields.Boolean):
@@ -141,40 +153,9 @@ def _rewritten(match: re.Match[str]) -> str:
             f"{fraction}{offset}")
 
 
-@functools.lru_cache(maxsize=1024)  # warranty periods are a handful of values (P2Y, P6M, ...) repeated endlessly
-def _is_iso_duration(value: str) -> bool:
-    try:
-        if not value.startswith("P") or value.endswith(("P", "T")):
-            return False
-        isodate.parse_duration(value)
-    except (ValueError, OverflowError, isodate.ISO8601Error):
-        return False
-    return True
-
-
-def _iso_duration(value: str) -> None:
-    if len(value) > 64 or not _is_iso_duration(value):  # the length first: no long string is ever cached
-        raise ValidationError("Not a valid ISO 8601 duration such as P2Y or P6M.")
-
-
 def _currency(value: str) -> None:
-    if not is_currency(value):
-        raise ValidationError("Not a valid ISO 4217 currency code.")
-
-
-_EMAIL = validate.Email()
-
-
-def _email(value: str) -> None:
-    # The length first: marshmallow would run the e-mail regex over a megabyte-long string before rejecting it.
-    if len(value) > 254:
-        raise ValidationError("Longer than maximum length 254.")
-    _EMAIL(value)
-
-
-def _country(value: str) -> None:
-    if value not in COUNTRY_CODES:
-        raise ValidationError("Not a valid ISO 3166-1 alpha-2 country code.")
+    if value not in OFFICIAL_CURRENCY_SET:
+        raise ValidationError("Not one of the official ISO 4217 currency codes.")
 
 
 def _json_object(value: dict[str, Any]) -> None:
@@ -196,11 +177,14 @@ def _json_object(value: dict[str, Any]) -> None:
 
 
 def Ident(required: bool = False, **kwargs: Any) -> fields.String:
+    """An identifier, key or code: 1-256 characters (the official StringFilter's cap)."""
     return fields.String(required=required, validate=validate.Length(1, 256), **kwargs)
 
 
-def Text(max_length: int = 1024, required: bool = False, **kwargs: Any) -> fields.String:
-    return fields.String(required=required, validate=validate.Length(max=max_length), **kwargs)
+def Text(max_length: int = 1024, required: bool = False, min_length: int | None = None,
+         **kwargs: Any) -> fields.String:
+    """Free text: at most 1,024 characters."""
+    return fields.String(required=required, validate=validate.Length(min_length, max_length), **kwargs)
 
 
 def CustomAttributes() -> fields.Dict:
@@ -208,10 +192,11 @@ def CustomAttributes() -> fields.Dict:
                        validate=_json_object, metadata={"description": "Free-form JSON object of tenant data."})
 
 
-def Localized() -> fields.Dict:
-    return fields.Dict(keys=fields.String(validate=validate.Length(2, 35)), values=Text(),
+def Localized(description: str) -> fields.Dict:
+    return fields.Dict(keys=fields.String(validate=validate.Length(1, 256)), values=Text(),
                        validate=validate.Length(max=100),
-                       metadata={"description": "Locale (e.g. de_DE) to text.", "example": {"de_DE": "Farbe"}})
+                       metadata={"description": f"{description}: locale (e.g. de_DE) to text.",
+                                 "example": {"de_DE": "Farbe"}})
 
 
 class Strict(Schema):
@@ -219,145 +204,153 @@ class Strict(Schema):
         unknown = RAISE
 
 
-class MonetaryValue(Strict):
-    value = StrictInteger(required=True, metadata={"description": "Amount in the smallest currency unit."})
+class OrderRecordMonetaryValue(Strict):
+    value = StrictInteger(required=True, metadata={"description": "Amount in the smallest currency unit.",
+                                                   "example": 1999})
     currency = fields.String(required=True, validate=_currency, metadata={"example": "EUR"})
-    decimalPlaces = StrictInteger(validate=validate.Range(0, 4),
+    decimalPlaces = StrictInteger(validate=validate.Range(0, 8),
                                   metadata={"description": "Defaults to the currency's standard minor unit "
-                                            "(filled in by the service: EUR 2, JPY 0, KWD 3)."})
+                                            "(filled in by the service: EUR 2, JPY 0, KWD 3).", "example": 2})
 
 
-class ArticleAttribute(Strict):
+class OrderRecordArticleAttributeItem(Strict):
     key = Ident(required=True)
-    value = Text(required=True)
-    category = Ident()
+    value = Text(required=True, min_length=1)
+    category = fields.String(validate=validate.OneOf(ATTRIBUTE_CATEGORIES), metadata={
+        "description": "basePrice (keys value, currency, decimalPlaces), discount, tax and surcharge attributes "
+                       "feed the totals."})
     priority = StrictInteger()
-    type = Ident()
-    keyLocalized = Localized()
-    valueLocalized = Localized()
+    type = fields.String(validate=validate.OneOf(ATTRIBUTE_TYPES))
+    keyLocalized = Localized("Localized key")
+    valueLocalized = Localized("Localized value")
 
 
-class Article(Strict):
-    tenantArticleId = Ident(required=True)
+class OrderRecordLineItemArticle(Strict):
+    tenantArticleId = Ident(required=True, metadata={"example": "MY_ARTICLE_ID"})
     title = Text()
-    attributes = fields.List(fields.Nested(ArticleAttribute), validate=validate.Length(max=100))
+    attributes = fields.List(fields.Nested(OrderRecordArticleAttributeItem), validate=validate.Length(max=100),
+                             load_default=list, metadata={"description": "May be left out: stored as []."})
 
 
-class Warranty(Strict):
-    warrantyStartDate = OffsetDateTime(required=True)
-    warrantyPeriod = fields.String(required=True, validate=_iso_duration, metadata={"example": "P2Y"})
+class OrderRecordLineItemWarranty(Strict):
+    warrantyStartDate = OffsetDateTime()
+    warrantyPeriod = fields.String(validate=FullMatch(WARRANTY_PERIOD), metadata={"example": "P2Y"})
 
 
-class ReturnPolicy(Strict):
-    isReturnable = StrictBoolean(required=True)
+class OrderRecordLineItemReturnPolicy(Strict):
+    isReturnable = StrictBoolean()
     returnWindowEndDate = OffsetDateTime()
 
 
-class LineItem(Strict):
-    article = fields.Nested(Article, required=True)
-    quantity = StrictInteger(required=True, validate=validate.Range(1, 2**31 - 1))
+class OrderRecordLineItemForCreation(Strict):
+    article = fields.Nested(OrderRecordLineItemArticle, required=True)
+    quantity = StrictNumber(required=True, validate=validate.Range(1, MAX_QUANTITY), metadata={"example": 1})
     measurementUnitKey = Ident()
-    price = fields.Nested(MonetaryValue, metadata={"description": "Unit price as charged (gross)."})
-    deposit = fields.Nested(MonetaryValue, metadata={"description": "Deposit per unit."})
-    warranty = fields.Nested(Warranty)
-    returnPolicy = fields.Nested(ReturnPolicy)
+    warranty = fields.Nested(OrderRecordLineItemWarranty)
+    returnPolicy = fields.Nested(OrderRecordLineItemReturnPolicy)
     customAttributes = CustomAttributes()
 
 
-class PhoneNumber(Strict):
-    value = Ident(required=True)
-    type = Ident()
-
-
-class Address(Strict):
-    addressType = Ident()
-    salutation = Ident()
-    firstName = Text(256)
-    lastName = Text(256)
-    companyName = Text(256)
-    street = Text(256)
-    houseNumber = Text(64)
-    postalCode = Text(64)
-    city = Text(256)
-    country = fields.String(required=True, validate=_country, metadata={"example": "DE"})
-    phoneNumbers = fields.List(fields.Nested(PhoneNumber), validate=validate.Length(max=20))
+class OrderRecordAddress(Strict):
+    firstName = Text()
+    lastName = Text()
+    companyName = Text()
+    street = Text()
+    houseNumber = Text()
+    postalCode = Text()
+    city = Text()
+    province = Text()
+    country = Text(metadata={"example": "DE"})
     additionalAddressInfo = Text()
 
 
-class Consumer(Strict):
+class OrderRecordConsumer(Strict):
     consumerId = Ident()
-    email = fields.String(validate=_email, metadata={"format": "email"})
-    addresses = fields.List(fields.Nested(Address), validate=validate.Length(max=MAX_ADDRESSES))
+    email = Text()
+    addresses = fields.List(fields.Nested(OrderRecordAddress), validate=validate.Length(max=MAX_ADDRESSES))
 
 
-class Payment(Strict):
-    method = Ident(required=True)
-    amount = fields.Nested(MonetaryValue, required=True)
-    status = fields.String(required=True, validate=validate.OneOf(PAYMENT_STATUSES))
-    refundedAmount = fields.Nested(MonetaryValue)
+class OrderRecordPayment(Strict):
+    value = fields.Nested(OrderRecordMonetaryValue, required=True)
+    taxValue = fields.Nested(OrderRecordMonetaryValue)
+    paymentMethod = Ident()
+    status = fields.String(validate=validate.OneOf(PAYMENT_STATUSES))
     transactionId = Ident()
-    paidAt = OffsetDateTime()
+    receiptNumber = Ident()
 
 
-class Origin(Strict):
+class OrderRecordPosOrigin(Strict):
+    type = fields.String(load_default="POS", validate=validate.OneOf(("POS",)),
+                         metadata={"description": "May be left out: stored as POS."})
     terminalId = Ident()
     cashierId = Ident()
 
 
-class Discount(Strict):
+class OrderRecordDiscount(Strict):
+    type = Ident(metadata={"description": "PERCENTAGE needs percentage (0-100), ABSOLUTE needs value."})
+    value = fields.Nested(OrderRecordMonetaryValue)
+    percentage = StrictNumber(validate=validate.Range(0, 100))
+    name = Text()
+    nameLocalized = Localized("Localized name")
+    code = Ident()
+    context = Ident()
+    tenantDiscountId = Ident()
+
+
+class OrderRecordFee(Strict):
+    name = Text()
+    value = fields.Nested(OrderRecordMonetaryValue)
+
+
+class OrderRecordTax(Strict):
+    value = fields.Nested(OrderRecordMonetaryValue, required=True)
+    taxableValue = fields.Nested(OrderRecordMonetaryValue)
+    ratePercent = StrictNumber()
     type = Ident()
-    description = Text()
-    amount = fields.Nested(MonetaryValue, required=True)
-
-
-class Fee(Discount):
-    pass
-
-
-class Tax(Strict):
-    type = Ident()
-    rate = StrictFloat(allow_nan=False, validate=validate.Range(0, 100), metadata={"description": "Percent."})
-    amount = fields.Nested(MonetaryValue, required=True)
-    includedInPrice = StrictBoolean(load_default=True,
-                                    metadata={"description": "The line prices already contain this tax."})
+    scope = Ident()
 
 
 def _entries(schema: type[Schema]) -> fields.List:
     return fields.List(fields.Nested(schema), validate=validate.Length(max=MAX_PRICING_ENTRIES))
 
 
-class Pricing(Strict):
-    discounts = _entries(Discount)
-    fees = _entries(Fee)
-    taxes = _entries(Tax)
+class OrderRecordPricingForCreation(Strict):
+    discounts = _entries(OrderRecordDiscount)
+    fees = _entries(OrderRecordFee)
+    taxes = _entries(OrderRecordTax)
 
 
 class OrderRecordForCreation(Strict):
-    orderRecordDate = OffsetDateTime(required=True, metadata={"example": "2024-05-01T10:00:00+02:00"})
+    orderRecordDate = OffsetDateTime(required=True, metadata={"example": "2026-06-17T12:00:00.000Z"})
     facilityRef = Ident(required=True)
-    lineItems = fields.List(fields.Nested(LineItem), required=True, validate=validate.Length(1, MAX_LINE_ITEMS))
-    tenantOrderRecordId = Ident()
-    consumer = fields.Nested(Consumer)
-    payments = fields.List(fields.Nested(Payment), validate=validate.Length(max=MAX_PAYMENTS))
-    origin = fields.Nested(Origin)
-    pricing = fields.Nested(Pricing)
+    lineItems = fields.List(fields.Nested(OrderRecordLineItemForCreation), required=True,
+                            validate=validate.Length(1, MAX_LINE_ITEMS))
+    tenantOrderRecordId = Ident(metadata={"example": "MY_ORDERRECORD_ID"})
+    consumer = fields.Nested(OrderRecordConsumer)
+    payments = fields.List(fields.Nested(OrderRecordPayment), validate=validate.Length(max=MAX_PAYMENTS))
+    origin = fields.Nested(OrderRecordPosOrigin)
+    pricing = fields.Nested(OrderRecordPricingForCreation)
     customAttributes = CustomAttributes()
 
 
 class OrderRecordBulkOperations(Strict):
     """The envelope only: each record is validated on its own so one bad record fails alone."""
 
-    orderRecords = fields.List(fields.Raw(allow_none=True, metadata={"type": "object"}), required=True,
-                               validate=validate.Length(1, MAX_BATCH))
+    operations = fields.List(fields.Raw(allow_none=True, metadata={"type": "object"}), required=True,
+                             validate=validate.Length(1, MAX_BATCH))
+
+
+QUERY_NUMBER = re.compile(r"[0-9]{1,9}(?:\.0{1,9})?")
 
 
 class QueryInteger(fields.Integer):
-    """A query-string integer: plain ASCII digits only (no sign, spaces, underscores or other scripts' digits)."""
+    """A query-string number that is integral: ASCII digits, optionally `.0` (the official type is a number, so
+    25 and 25.0 alike); no sign, exponent, spaces or other scripts' digits."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
-        if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > 9:
+        if not isinstance(value, str) or QUERY_NUMBER.fullmatch(value) is None:
             raise self.make_error("invalid")
-        return int(value)
+        return int(value.partition(".")[0])
 
 
 class OrderRecordsQuery(Strict):

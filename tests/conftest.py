@@ -116,23 +116,41 @@ def auth() -> dict[str, str]:
 
 
 async def put_records(client: TestClient, records: list[Any], headers: dict[str, str]) -> Any:
-    """PUT a batch, assert it was answered 200, and return the per-item results."""
-    response = await client.put("/api/orderrecords", json={"orderRecords": records}, headers=headers)
+    """PUT a batch, assert it was answered 200 with a summary that counts its details, and return the details."""
+    response = await client.put("/api/orderrecords", json={"operations": records}, headers=headers)
     assert response.status == 200, await response.text()
-    return (await response.json())["results"]
+    body = await response.json()
+    details = body["details"]
+    statuses = [d["status"] for d in details]
+    assert body["summary"] == {"created": statuses.count("CREATED"), "updated": 0,
+                               "unchanged": statuses.count("UNCHANGED")}
+    return details
 
 
-async def expect_problem(response: Any, status: int) -> dict[str, Any]:
-    """Assert an RFC 9457 problem+json answer with this status, and return its body."""
+def failure(detail: dict[str, Any]) -> str:
+    """The message of a FAILED detail (asserting it is one, of type VALIDATION)."""
+    assert detail["status"] == "FAILED", detail
+    assert set(detail) == {"status", "error"}, detail
+    assert detail["error"]["type"] == "VALIDATION", detail
+    return detail["error"]["message"]
+
+
+async def expect_problem(response: Any, status: int) -> list[dict[str, Any]]:
+    """Assert an official ApiError answer with this status (a JSON array of {summary, description}); return it."""
     text = await response.text()
     assert response.status == status, text
-    assert response.content_type == "application/problem+json", text
-    body = await response.json(content_type=None)
-    assert body["status"] == status
-    assert isinstance(body["title"], str) and body["title"]
-    assert isinstance(body["detail"], str) and body["detail"]
-    assert "type" in body
+    assert response.content_type == "application/json", text
+    body = await response.json()
+    assert isinstance(body, list) and body, text
+    for entry in body:
+        assert isinstance(entry["summary"], str) and entry["summary"], text
+        assert set(entry) <= {"summary", "description", "version", "requestVersion"}, text
     return body
+
+
+def error_text(body: list[dict[str, Any]]) -> str:
+    """Every entry's summary and description, for asserting what an ApiError says."""
+    return " | ".join(f"{e['summary']}: {e.get('description', '')}" for e in body)
 
 
 async def raw_request(client: TestClient, request: bytes) -> bytes:

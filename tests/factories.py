@@ -10,6 +10,16 @@ def money(value: int, currency: str = "EUR", **extra: Any) -> dict[str, Any]:
     return {"value": value, "currency": currency, **extra}
 
 
+def price(kind: str, value: int | str, currency: str | None = "EUR", places: str | None = None) -> list[dict[str, Any]]:
+    """Article attributes carrying a price, as the official examples send them."""
+    attributes = [{"category": kind, "key": "value", "value": str(value)}]
+    if currency is not None:
+        attributes.append({"category": kind, "key": "currency", "value": currency})
+    if places is not None:
+        attributes.append({"category": kind, "key": "decimalPlaces", "value": places})
+    return attributes
+
+
 FULL_RECORD: dict[str, Any] = {
     "orderRecordDate": "2026-11-01T10:15:00+01:00",
     "facilityRef": "facility-berlin-1",
@@ -21,36 +31,35 @@ FULL_RECORD: dict[str, Any] = {
                 "title": "Sparkling water 0.75l",
                 "attributes": [{"key": "color", "value": "blue", "category": "descriptive", "priority": 1,
                                 "type": "STRING", "keyLocalized": {"de_DE": "Farbe"},
-                                "valueLocalized": {"de_DE": "blau"}}],
+                                "valueLocalized": {"de_DE": "blau"}},
+                               *price("basePrice", 199, places="2")],
             },
             "quantity": 3,
             "measurementUnitKey": "piece",
-            "price": money(199),
-            "deposit": money(25),
             "warranty": {"warrantyStartDate": "2026-11-01T10:15:00+01:00", "warrantyPeriod": "P2Y"},
             "returnPolicy": {"isReturnable": True, "returnWindowEndDate": "2026-12-01T00:00:00Z"},
             "customAttributes": {"shelf": "A3"},
         },
-        {"article": {"tenantArticleId": "art-2"}, "quantity": 1, "price": money(1000)},
+        {"article": {"tenantArticleId": "art-2", "attributes": price("basePrice", 1000)}, "quantity": 1},
     ],
     "consumer": {
         "consumerId": "consumer-42",
         "email": "jane.doe@example.com",
         "addresses": [{
-            "addressType": "POSTAL_ADDRESS", "salutation": "Ms", "firstName": "Jane", "lastName": "Doe",
-            "companyName": "Doe GmbH", "street": "Hauptstr.", "houseNumber": "1", "postalCode": "10115",
-            "city": "Berlin", "country": "DE", "phoneNumbers": [{"value": "+49301234567", "type": "MOBILE"}],
+            "firstName": "Jane", "lastName": "Doe", "companyName": "Doe GmbH", "street": "Hauptstr.",
+            "houseNumber": "1", "postalCode": "10115", "city": "Berlin", "province": "Berlin", "country": "DE",
             "additionalAddressInfo": "2nd floor",
         }],
     },
-    "payments": [{"method": "CARD", "amount": money(1522), "status": "COMPLETED", "transactionId": "tx-1",
-                  "paidAt": "2026-11-01T10:16:00+01:00", "refundedAmount": money(0)}],
-    "origin": {"terminalId": "T-7", "cashierId": "C-3"},
+    "payments": [{"paymentMethod": "CARD", "value": money(1477), "taxValue": money(236), "status": "COMPLETED",
+                  "transactionId": "tx-1", "receiptNumber": "R-1"}],
+    "origin": {"type": "POS", "terminalId": "T-7", "cashierId": "C-3"},
     "pricing": {
-        "discounts": [{"type": "COUPON", "description": "10 off", "amount": money(100)}],
-        "fees": [{"type": "SERVICE", "description": "bag", "amount": money(20)}],
-        "taxes": [{"type": "VAT", "rate": 19.0, "amount": money(256), "includedInPrice": True},
-                  {"type": "LEVY", "rate": 1.0, "amount": money(5), "includedInPrice": False}],
+        "discounts": [{"type": "ABSOLUTE", "name": "10 off", "code": "TEN", "context": "coupon",
+                       "tenantDiscountId": "d-1", "nameLocalized": {"de_DE": "10 weniger"}, "value": money(100)}],
+        "fees": [{"name": "bag", "value": money(20)}],
+        "taxes": [{"type": "VAT", "scope": "ORDER", "ratePercent": 19.0, "value": money(236),
+                   "taxableValue": money(1241)}],
     },
     "customAttributes": {"channel": "pos", "nested": {"list": [1, 2.5, "x", None, True]}},
 }
@@ -64,7 +73,7 @@ def full_record(**overrides: Any) -> dict[str, Any]:
 
 def minimal_record(**overrides: Any) -> dict[str, Any]:
     record: dict[str, Any] = {"orderRecordDate": "2026-11-01T10:15:00+01:00", "facilityRef": "facility-1",
-                              "lineItems": [{"article": {"tenantArticleId": "a"}, "quantity": 1}]}
+                              "lineItems": [{"article": {"tenantArticleId": "a", "attributes": []}, "quantity": 1}]}
     record.update(overrides)
     return record
 
@@ -83,7 +92,7 @@ def set_path(record: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     return record
 
 
-MINOR_UNITS = {"EUR": 2, "JPY": 0, "KWD": 3, "USD": 2, "CHF": 2}
+MINOR_UNITS = {"EUR": 2, "JPY": 0, "KWD": 3, "USD": 2, "CHF": 2, "BHD": 3, "CLF": 4}
 
 
 def with_places(node: Any) -> Any:

@@ -7,8 +7,9 @@ from typing import Any
 
 from app.domain.instants import format_instant, parse_instant
 
-KEPT_ADDRESS_FIELDS = ("addressType", "country")
+KEPT_ADDRESS_FIELDS = ("country",)
 REMOVED_CONSUMER_FIELDS = ("consumerId", "email")
+ACTOR_FIELD = "cashierId"
 
 
 def lifecycle_dates(order_record_date: datetime, anonymize_after_days: int,
@@ -19,11 +20,25 @@ def lifecycle_dates(order_record_date: datetime, anonymize_after_days: int,
 
 
 def anonymized_consumer(consumer: dict[str, Any]) -> dict[str, Any]:
-    """The consumer without personal data: only each address's country and addressType survive."""
+    """The consumer without personal data: only each address's country survives."""
     kept = {k: v for k, v in consumer.items() if k not in REMOVED_CONSUMER_FIELDS and k != "addresses"}
     if "addresses" in consumer:
         kept["addresses"] = [{k: a[k] for k in KEPT_ADDRESS_FIELDS if k in a} for a in consumer["addresses"]]
     return kept
+
+
+def anonymized_input(record: dict[str, Any], actor: bool = True) -> dict[str, Any]:
+    """The record's fields as anonymization leaves them (the same object when it holds nothing to remove)."""
+    consumer, origin = record.get("consumer"), record.get("origin")
+    removes_actor = actor and origin is not None and ACTOR_FIELD in origin
+    if not consumer and not removes_actor:
+        return record
+    result = dict(record)
+    if consumer:
+        result["consumer"] = anonymized_consumer(consumer)
+    if removes_actor:
+        result["origin"] = {k: v for k, v in origin.items() if k != ACTOR_FIELD}
+    return result
 
 
 def is_due(record: dict[str, Any], now: datetime) -> bool:
@@ -39,9 +54,9 @@ def cleaned_up(record: dict[str, Any]) -> dict[str, Any]:
 
 def anonymize(record: dict[str, Any], now: datetime) -> dict[str, Any]:
     """A copy of the record with personal data removed, marked anonymized, version bumped."""
-    result = dict(record)
-    if "consumer" in result:
-        result["consumer"] = anonymized_consumer(result["consumer"])
+    result = anonymized_input(record)
+    if result is record:
+        result = dict(record)
     result["anonymized"] = True
     result["version"] = record["version"] + 1
     result["lastModified"] = format_instant(now)

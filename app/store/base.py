@@ -8,6 +8,8 @@ from typing import Any, Literal, Protocol
 
 import orjson
 
+from app.domain.digest import Digests
+
 Record = dict[str, Any]
 
 
@@ -15,12 +17,20 @@ class StoreUnavailable(Exception):
     """The database cannot be reached or failed; the request may be retried later (503)."""
 
 
+class StoreIncompatible(Exception):
+    """The database holds data of another version of this service; the message says what to do."""
+
+
 @dataclass(frozen=True)
 class InsertOutcome:
-    """What became of one record: its status and the stored record, serialized as the API returns it."""
+    """What became of one record: CREATED, with the record stored now; EXISTS, with the record stored before under
+    its tenantOrderRecordId and that record's digests (content None once it is served anonymized); FAILED, for a
+    record this store cannot take, with a message that holds no record content. `json` is the record as served."""
 
-    status: Literal["CREATED", "ALREADY_EXISTS"]
+    status: Literal["CREATED", "EXISTS", "FAILED"]
     json: bytes
+    digests: Digests | None = None
+    message: str = ""
 
     @property
     def record(self) -> Record:
@@ -48,7 +58,8 @@ class Store(Protocol):
     # will store it (gdpr.cleaned_up), never with its personal data.
 
     async def insert_batch(self, records: list[Record], now: datetime) -> list[InsertOutcome]:
-        """Insert each record whole or not at all; a known tenantOrderRecordId yields the stored record."""
+        """Insert each record whole or not at all; a known tenantOrderRecordId yields the stored record. Each record
+        carries its Digests under records.DIGESTS: stored beside it, never served."""
 
     async def get_json(self, record_id: str, now: datetime) -> bytes | None:
         """The record serialized as JSON, or None."""

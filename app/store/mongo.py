@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -14,9 +14,14 @@ from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure
 from app.domain.gdpr import cleaned_up, is_due
 from app.domain.instants import format_instant, parse_instant
 from app.settings import MongoSettings
-from app.store.base import InsertOutcome, Record, RecordFilter, StoreUnavailable
+from app.domain.digest import DIGESTS, Digests
+from app.store.base import InsertOutcome, Record, RecordFilter, StoreIncompatible, StoreUnavailable
 
 DATE_FIELDS = ("created", "lastModified", "gdprCleanupDate", "deletionDate")
+META_COLLECTION = "orderRecordsMeta"
+STORE_FORMAT = 2
+OLD_STORE = ("{name} holds order records of an earlier version of this service, in another shape; this version "
+             "cannot read them. Use another database (mongodb.database) and backfill again.")
 DUPLICATE_KEY = 11000
 INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
     ([("facilityRef", ASCENDING), ("_id", ASCENDING)], {"name": "facilityRef_id"}),
@@ -28,19 +33,29 @@ INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
 ]
 
 
-def to_document(record: Record) -> dict[str, Any]:
-    """API shape to stored shape: id becomes _id, the service's timestamps become BSON dates."""
-    doc = {k: v for k, v in record.items() if k != "id"}
+def to_document(record: Record, digests: Digests) -> dict[str, Any]:
+    """API shape to stored shape: id becomes _id, the service's timestamps become BSON dates, the digests ride along
+    under DIGESTS (a name no record field has: top-level fields are the schema's)."""
+    doc = {k: v for k, v in record.items() if k not in ("id", DIGESTS)}
     doc["_id"] = ObjectId(record["id"])
     for name in DATE_FIELDS:
         doc[name] = parse_instant(record[name])
+    doc[DIGESTS] = {"content": digests.content, "kept": digests.kept} if digests.content else {"kept": digests.kept}
     return doc
 
 
 def to_record(doc: dict[str, Any]) -> Record:
     record = {"id": str(doc["_id"])}
-    record.update((k, format_instant(v) if k in DATE_FIELDS else v) for k, v in doc.items() if k != "_id")
+    record.update((k, format_instant(v) if k in DATE_FIELDS else v) for k, v in doc.items()
+                  if k not in ("_id", DIGESTS))
     return record
+
+
+def stored_digests(doc: dict[str, Any], now: datetime) -> Digests:
+    """The digests of a stored document as of now: no content digest once it is (due to be) anonymized."""
+    digests = doc.get(DIGESTS) or {}
+    anonymous = doc["anonymized"] or doc["gdprCleanupDate"].replace(tzinfo=UTC) <= now
+    return Digests(None if anonymous else digests.get("content"), digests.get("kept", ""))
 
 
 def as_of(doc: dict[str, Any], now: datetime) -> bytes:
@@ -93,8 +108,21 @@ class MongoStore:
 
     async def open(self) -> None:
         await self.ping()
+        await self._check_format()
         for keys, options in INDEXES:
             await self._call(self.collection.create_index(keys, **options))
+
+    async def _check_format(self) -> None:
+        """Refuse a database holding records of an earlier version, then mark it as this version's."""
+        meta = self.collection.database[META_COLLECTION]
+        found = await self._call(meta.find_one({"_id": "storeFormat"}))
+        if found is None:
+            if await self._call(self.collection.find_one({}, {"_id": 1})) is not None:
+                raise StoreIncompatible(OLD_STORE.format(name=self.collection.full_name))
+            await self._call(meta.update_one({"_id": "storeFormat"}, {"$setOnInsert": {"version": STORE_FORMAT}},
+                                             upsert=True))
+        elif found.get("version") != STORE_FORMAT:
+            raise StoreIncompatible(OLD_STORE.format(name=self.collection.full_name))
 
     async def close(self) -> None:
         result = self.client.close()
@@ -106,7 +134,7 @@ class MongoStore:
         await self._call(admin.command("ping"))
 
     async def insert_batch(self, records: list[Record], now: datetime) -> list[InsertOutcome]:
-        docs = [to_document(r) for r in records]
+        docs = [to_document(r, r[DIGESTS]) for r in records]
         duplicates: set[int] = set()
         try:
             await self._call(self.collection.insert_many(docs, ordered=False))
@@ -118,13 +146,13 @@ class MongoStore:
         outcomes = []
         for i, record in enumerate(records):
             if i not in duplicates:
-                outcomes.append(InsertOutcome("CREATED", orjson.dumps(record)))
+                outcomes.append(InsertOutcome("CREATED", orjson.dumps(to_record(docs[i]))))
                 continue
             existing = await self._call(self.collection.find_one(
                 {"tenantOrderRecordId": _tenant(record["tenantOrderRecordId"])}))
             if existing is None:  # stored and deleted in between: the caller may retry
                 raise StoreUnavailable("duplicate record vanished while reading it back")
-            outcomes.append(InsertOutcome("ALREADY_EXISTS", as_of(existing, now)))
+            outcomes.append(InsertOutcome("EXISTS", as_of(existing, now), stored_digests(existing, now)))
         return outcomes
 
     async def get_json(self, record_id: str, now: datetime) -> bytes | None:
@@ -150,8 +178,9 @@ class MongoStore:
         for doc in due:
             record = cleaned_up(to_record(doc))
             # Conditioned on the version read: a concurrent sweep that got there first makes this a no-op.
+            kept = Digests(None, (doc.get(DIGESTS) or {}).get("kept", ""))
             result = await self._call(self.collection.replace_one(
-                {"_id": doc["_id"], "version": doc["version"], "anonymized": False}, to_document(record)))
+                {"_id": doc["_id"], "version": doc["version"], "anonymized": False}, to_document(record, kept)))
             done += result.modified_count
         return done
 

@@ -15,7 +15,8 @@ import orjson
 
 from app.domain.gdpr import cleaned_up
 from app.domain.instants import parse_instant
-from app.store.base import InsertOutcome, Record, RecordFilter, StoreUnavailable
+from app.domain.digest import DIGESTS, Digests
+from app.store.base import InsertOutcome, Record, RecordFilter, StoreIncompatible, StoreUnavailable
 
 T = TypeVar("T")
 
@@ -28,6 +29,8 @@ CREATE TABLE IF NOT EXISTS order_records (
     gdpr_cleanup_ms INTEGER NOT NULL,
     deletion_ms INTEGER NOT NULL,
     version INTEGER NOT NULL,
+    content_digest TEXT,                -- dropped at anonymization (records.DIGESTS)
+    kept_digest TEXT NOT NULL,
     doc BLOB NOT NULL                   -- the record exactly as the API returns it
 );
 CREATE UNIQUE INDEX IF NOT EXISTS ux_order_records_tenant
@@ -41,7 +44,11 @@ WAL_SIZE_LIMIT = 64 * 1024 * 1024
 
 
 INSERT_COLUMNS = ("id", "facility_ref", "tenant_order_record_id", "anonymized", "gdpr_cleanup_ms", "deletion_ms",
-                  "version", "doc")
+                  "version", "content_digest", "kept_digest", "doc")
+# PRAGMA user_version of a store in this version's shape (the official record model). 0 is a new, empty file.
+STORE_FORMAT = 2
+OLD_STORE = ("{path} holds order records of an earlier version of this service, in another shape; this version "
+             "cannot read them. Move the file away (or set sqlite.path to a new file) and backfill again.")
 
 
 @cache
@@ -53,10 +60,12 @@ def _insert_sql(rows: int) -> str:
             "ON CONFLICT (tenant_order_record_id) WHERE tenant_order_record_id IS NOT NULL DO NOTHING")
 
 
-def settle(records: list[Record], docs: list[bytes],
-           stored: dict[str, tuple[bytes, bytes]]) -> list[InsertOutcome | None]:
-    """What became of each record of a batch some rows of which were skipped, given the stored (id, doc) of the
-    batch's tenantOrderRecordIds: CREATED if the stored row is this record, ALREADY_EXISTS if it is another,
+Stored = tuple[bytes, bytes, Digests]  # id, doc as served now, digests
+
+
+def settle(records: list[Record], docs: list[bytes], stored: dict[str, Stored]) -> list[InsertOutcome | None]:
+    """What became of each record of a batch some rows of which were skipped, given the stored (id, doc, digests)
+    of the batch's tenantOrderRecordIds: CREATED if the stored row is this record, EXISTS if it is another,
     None if none is stored any more (deleted since the insert skipped this record: it must be inserted again)."""
     outcomes: list[InsertOutcome | None] = []
     for record, doc in zip(records, docs, strict=True):
@@ -65,7 +74,7 @@ def settle(records: list[Record], docs: list[bytes],
         if tenant_id is None or (found is not None and found[0] == bytes.fromhex(record["id"])):
             outcomes.append(InsertOutcome("CREATED", doc))
         else:
-            outcomes.append(None if found is None else InsertOutcome("ALREADY_EXISTS", found[1]))
+            outcomes.append(None if found is None else InsertOutcome("EXISTS", found[1], found[2]))
     return outcomes
 
 
@@ -135,11 +144,20 @@ class SqliteStore:
         def connect() -> None:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self._writer = self._connect()
+            writer = self._connect()
+            self._check_format(writer)
+            self._writer = writer
             self._writer.executescript(SCHEMA)
+            self._writer.execute(f"PRAGMA user_version = {STORE_FORMAT}")
             self._reader = self._writer if self.path == ":memory:" else self._connect()
 
         await self._run(self._write_pool, connect)
+
+    def _check_format(self, conn: sqlite3.Connection) -> None:
+        has_table = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'order_records'").fetchone()
+        if has_table and conn.execute("PRAGMA user_version").fetchone()[0] != STORE_FORMAT:
+            conn.close()
+            raise StoreIncompatible(OLD_STORE.format(path=self.path))
 
     async def close(self) -> None:
         def disconnect() -> None:
@@ -168,20 +186,26 @@ class SqliteStore:
         # event loop thread, busy validating, and this thread then waits up to a switch interval to get it back:
         # those waits, not SQLite, held ingest back (five calls per batch before, one now).
         conn = self._conn(self._writer)
-        docs = [orjson.dumps(r) for r in records]
-        rows: list[Any] = []
-        for r, doc in zip(records, docs, strict=True):
+        docs, rows = [], []
+        for r in records:
+            record = dict(r)
+            digests: Digests = record.pop(DIGESTS)
+            doc = orjson.dumps(record)
+            docs.append(doc)
             rows += (bytes.fromhex(r["id"]), r["facilityRef"], r.get("tenantOrderRecordId"), int(r["anonymized"]),
-                     _ms(r["gdprCleanupDate"]), _ms(r["deletionDate"]), r["version"], doc)
+                     _ms(r["gdprCleanupDate"]), _ms(r["deletionDate"]), r["version"], digests.content, digests.kept,
+                     doc)
         changes = conn.total_changes
         conn.execute(_insert_sql(len(records)), rows)
         if conn.total_changes - changes == len(records):
             return [InsertOutcome("CREATED", doc) for doc in docs]
         # Some rows were skipped: their tenantOrderRecordId is stored. Find out which, and return those records.
         tenant_ids = list({r["tenantOrderRecordId"] for r in records if "tenantOrderRecordId" in r})
-        stored = {tenant_id: (rid, _as_of_now(doc, due)) for tenant_id, rid, doc, due in conn.execute(
-            f"SELECT tenant_order_record_id, id, {DOC_AS_OF_NOW} FROM order_records WHERE tenant_order_record_id IN "
-            f"({','.join('?' * len(tenant_ids))})", (now_ms, *tenant_ids))}
+        stored = {tenant_id: (rid, _as_of_now(doc, due), Digests(None if due or anonymized else content, kept))
+                  for tenant_id, rid, doc, due, anonymized, content, kept in conn.execute(
+                      f"SELECT tenant_order_record_id, id, {DOC_AS_OF_NOW}, anonymized, content_digest, kept_digest "
+                      f"FROM order_records WHERE tenant_order_record_id IN ({','.join('?' * len(tenant_ids))})",
+                      (now_ms, *tenant_ids))}
         outcomes = settle(records, docs, stored)
         again = [i for i, outcome in enumerate(outcomes) if outcome is None]
         if again:
@@ -254,7 +278,7 @@ class SqliteStore:
             for rid, version, doc in due:
                 record = cleaned_up(orjson.loads(doc))
                 done += conn.execute(
-                    "UPDATE order_records SET doc = ?, anonymized = 1, version = ? "
+                    "UPDATE order_records SET doc = ?, anonymized = 1, version = ?, content_digest = NULL "
                     "WHERE id = ? AND version = ? AND anonymized = 0",
                     (orjson.dumps(record), record["version"], rid, version)).rowcount
             conn.execute("COMMIT")
