@@ -20,7 +20,7 @@ from app.settings import GdprSettings
 
 SYSTEM_FIELDS = ("id", "version", "created", "lastModified", "anonymized", "gdprCleanupDate", "deletionDate")
 SYSTEM_PATHS = frozenset((*SYSTEM_FIELDS, "pricing.total"))
-SYSTEM_FIELD_MESSAGE = "Set by the service; not accepted on input."
+SYSTEM_FIELD_MESSAGE = "Set by the service, not accepted on input."
 
 FieldError = dict[str, str]
 
@@ -117,13 +117,13 @@ class RecordBuilder:
         except OverflowError:  # the year 1 in UTC underflows, the years near 9999 overflow
             errors.append({"field": "orderRecordDate", "message": (
                 f"Retention period is over: more than {self.gdpr.delete_after_days} days have passed since "
-                "orderRecordDate; it is not stored." if order_date.year < now.year
+                "orderRecordDate, so it is not stored." if order_date.year < now.year
                 else "Too far in the future to compute its retention.")})
         else:
             if deletion <= now:
                 errors.append({"field": "orderRecordDate", "message":
                                f"Retention period is over: its deletionDate {format_instant(deletion)} has passed "
-                               f"({self.gdpr.delete_after_days} days after orderRecordDate); it is not stored."})
+                               f"({self.gdpr.delete_after_days} days after orderRecordDate), so it is not stored."})
         try:
             breakdown = price_breakdown(data)
         except TotalsError as exc:
