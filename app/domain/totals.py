@@ -21,8 +21,9 @@ and `article.attributes` present. What the rules leave open, decided here:
 - Everything is computed in integers at P, the largest decimalPlaces among the amounts feeding the totals (every
   amount is rescaled to P exactly); each computed amount (quantity x unit price, a percentage) rounds half to even
   at P, exactly as rationals (a Decimal context would round 30-digit products). Every total has decimalPlaces P.
-- Only the totals (and breakdown parts) are held to 64 bits, as REFERENCE.md asks, with paths under
-  `pricing.total.priceBreakdown`.
+- Intermediate amounts are unbounded; each attribute integer and each total (and breakdown part) must fit 64
+  bits, a total's error path being under `pricing.total.priceBreakdown`.
+- Payments are never read.
 """
 
 from __future__ import annotations
