@@ -1,10 +1,13 @@
-"""Placeholder: the official currency enum (replaced by the helper's module)."""
+"""The official currency codes of an order record's MonetaryValue and their ISO 4217 minor units."""
 
 from __future__ import annotations
 
 from iso4217 import Currency
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+# The `currency` enum of OrderRecordMonetaryValue in the official fulfillmenttools OpenAPI document, in its order
+# (copied once from the document; the service does not read it at run time).
 OFFICIAL_CURRENCIES: tuple[str, ...] = (
     "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BGN", "BHD", "BIF",
     "BMD", "BND", "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHE", "CHF", "CHW", "CLF",
@@ -19,8 +22,27 @@ OFFICIAL_CURRENCIES: tuple[str, ...] = (
     "XAU", "XBA", "XBB", "XBC", "XBD", "XCD", "XDR", "XOF", "XPD", "XPF", "XPT", "XSU", "XTS", "XUA", "XXX", "YER",
     "ZAR", "ZMW", "ZWL",
 )
-_UNITS = {c.code: c.exponent for c in Currency}
+
+# Official codes that ISO 4217 has withdrawn, so the maintained `iso4217` table no longer lists them: the minor unit
+# they had in ISO 4217's last list that carried them. A record from before a withdrawal still holds amounts in them.
+_WITHDRAWN_MINOR_UNITS: dict[str, int] = {
+    "ANG": 2,  # Netherlands Antillean guilder, replaced by XCG (2025)
+    "BGN": 2,  # Bulgarian lev, replaced by EUR (2026)
+    "CUC": 2,  # Cuban convertible peso, withdrawn (2021)
+    "ZWL": 2,  # Zimbabwe dollar, replaced by ZWG (2024)
+}
+
+# ISO 4217 lists "N.A." for codes without a minor unit (gold, silver, SDR, bond units, XXX...): amounts in them are
+# whole units, so 0 decimal places.
+_MINOR_UNITS: dict[str, int] = {**_WITHDRAWN_MINOR_UNITS, **{c.code: c.exponent or 0 for c in Currency}}
+_OFFICIAL = frozenset(OFFICIAL_CURRENCIES)
+
+
+def is_official(code: str) -> bool:
+    """Whether `code` is one of the official MonetaryValue currencies (exact, upper case)."""
+    return code in _OFFICIAL
 
 
 def minor_unit(code: str) -> int:
-    return _UNITS.get(code) or (2 if code not in _UNITS else 0)
+    """The currency's standard number of decimal places; KeyError for a code neither ISO 4217 nor the table knows."""
+    return _MINOR_UNITS[code]
