@@ -43,6 +43,7 @@ def _nodes(node: Any, via_members: bool = False) -> Iterator[tuple[dict[str, Any
             yield from _nodes(sub, via_members=True)
 
 
+@functools.cache
 def _strict_defs() -> dict[str, Any]:
     """The definitions with every declared object closed: no property beyond those the document names."""
     defs = copy.deepcopy(DOCUMENT["$defs"])
