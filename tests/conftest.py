@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,6 +17,7 @@ from app.auth import PERMISSIONS, issue_token
 from app.factory import create_app
 from app.settings import Settings, make_settings
 from app.store.base import Store
+from tests.contract import contract_middleware
 
 SECRET = "test-secret-that-is-long-enough-for-hs256"
 MONGODB_URI = os.environ.get("ORDER_RECORDS_MONGODB_URI", "")
@@ -86,12 +87,24 @@ async def store(store_kind: str, tmp_path: Any) -> AsyncIterator[Store]:
 
 
 @pytest.fixture
-def make_app(settings: Settings, store: Store, clock: FakeClock) -> Callable[..., web.Application]:
+def contract_failures() -> Iterator[list[str]]:
+    """Every answer of an app made by `make_app` is checked against the official schemas (tests/contract):
+    a test fails at teardown if any answer of a documented operation did not match its component."""
+    failures: list[str] = []
+    yield failures
+    assert not failures, "answers that break the official contract:\n" + "\n".join(failures)
+
+
+@pytest.fixture
+def make_app(settings: Settings, store: Store, clock: FakeClock,
+             contract_failures: list[str]) -> Callable[..., web.Application]:
     def make(**kwargs: Any) -> web.Application:
         kwargs.setdefault("store", store)
         kwargs.setdefault("clock", clock)
         kwargs.setdefault("sweep", False)
-        return create_app(kwargs.pop("settings", settings), **kwargs)
+        app = create_app(kwargs.pop("settings", settings), **kwargs)
+        app.middlewares.insert(0, contract_middleware(contract_failures, strict=True))
+        return app
 
     return make
 

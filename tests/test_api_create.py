@@ -121,6 +121,12 @@ async def test_full_record_is_created_with_every_system_field(client: TestClient
     assert set(record["pricing"]["total"]["priceBreakdown"]) == {
         "subTotal", "totalDiscounts", "totalLineItemSurcharges", "totalTaxes", "totalFees", "total"}
 
+    # computed by hand from full_record(): lines 3 x 1.99 and 1 x 10.00; an order discount of 1.00, a fee of 0.20,
+    # taxes 2.36 (contained in the gross prices)
+    assert record["pricing"]["total"]["priceBreakdown"] == {
+        "subTotal": eur(1597), "totalDiscounts": {"value": eur(100), "breakdown": {
+            "lineItemDiscounts": eur(0), "orderDiscounts": eur(100)}},
+        "totalLineItemSurcharges": eur(0), "totalTaxes": eur(236), "totalFees": eur(20), "total": eur(1517)}
     expected = as_served(full_record(), record)
     expected.update({
         "version": 1, "created": STAMP, "lastModified": STAMP, "anonymized": False,
