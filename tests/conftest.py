@@ -161,6 +161,18 @@ async def expect_problem(response: Any, status: int) -> list[dict[str, Any]]:
     return body
 
 
+def problem_view(body: list[dict[str, Any]]) -> dict[str, Any]:
+    """An ApiError read as its parts: `title` (the first summary), `detail` (every description joined) and
+    `errors` (each description split into the field path and the rule)."""
+    errors = []
+    for entry in body:
+        field, sep, message = entry.get("description", "").partition(": ")
+        errors.append({"field": field, "message": message} if sep and " " not in field
+                      else {"field": "", "message": entry.get("description", "")})
+    return {"title": body[0]["summary"], "detail": " ".join(e.get("description", "") for e in body),
+            "errors": errors}
+
+
 def error_text(body: list[dict[str, Any]]) -> str:
     """Every entry's summary and description, for asserting what an ApiError says."""
     return " | ".join(f"{e['summary']}: {e.get('description', '')}" for e in body)

@@ -23,10 +23,9 @@ from app import auth as auth_module
 from app.auth import PERMISSIONS, READ, WRITE, Authenticator
 from app.errors import Problem
 from app.settings import Settings
-from tests.conftest import SECRET, answer_body, answer_status, bearer, raw_request, token
+from tests.conftest import SECRET, answer_body, answer_status, bearer, expect_problem, problem_view, raw_request, token
 from tests.factories import minimal_record
 
-PROBLEM_JSON = "application/problem+json"
 RECORD_ID = "0123456789abcdef01234567"
 
 # (method, path, the permission the route needs)
@@ -47,7 +46,7 @@ def store_kind() -> str:
 async def call(client: TestClient, method: str, path: str, headers: dict[str, str] | None = None) -> Any:
     kwargs: dict[str, Any] = {"headers": headers or {}}
     if method == "PUT":
-        kwargs["json"] = {"orderRecords": [minimal_record()]}
+        kwargs["json"] = {"operations": [minimal_record()]}
     return await client.request(method, path, **kwargs)
 
 
@@ -57,15 +56,11 @@ def success_status(path: str) -> int:
 
 
 async def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    text = await response.text()
-    assert response.status == status, text
-    assert response.content_type == PROBLEM_JSON
-    body = json.loads(text)
-    assert body["status"] == status
-    assert {"type", "title", "status", "detail"} <= body.keys()
-    assert isinstance(body["detail"], str) and body["detail"]
+    """An official ApiError answer with this status and a request id, read through problem_view."""
+    body = await expect_problem(response, status)
     assert response.headers.get("X-Request-ID")
-    return body
+    assert "Traceback" not in await response.text()
+    return problem_view(body)
 
 
 async def assert_unauthorized(response: Any) -> dict[str, Any]:
@@ -167,7 +162,7 @@ async def test_non_ascii_token_bytes_are_401_not_500(client: TestClient, value: 
                                        b"Authorization: " + value + b"\r\n\r\n")
     assert answer_status(answer) == 401, answer
     body = json.loads(answer_body(answer))
-    assert body["status"] == 401 and b"WWW-Authenticate: Bearer" in answer
+    assert body[0]["summary"] == "Unauthorized" and b"WWW-Authenticate: Bearer" in answer
 
 
 async def test_surrogate_token_is_unauthorized(settings: Settings) -> None:
@@ -250,7 +245,7 @@ async def test_token_with_the_permission_passes(client: TestClient, method: str,
     response = await call(client, method, path, bearer(permission))
     assert response.status == success_status(path), await response.text()
     if method == "PUT":
-        assert (await response.json())["results"][0]["status"] == "CREATED"
+        assert (await response.json())["details"][0]["status"] == "CREATED"
 
 
 @pytest.mark.parametrize(("method", "path", "permission"), ROUTES, ids=ROUTE_IDS)
@@ -314,12 +309,12 @@ async def test_es256_public_key(client_for: Callable[..., Any], rsa_key: tuple[A
     private = ec.generate_private_key(ec.SECP256R1())
     client = await client_for(public_key=public_pem(private))
     good = jwt.encode(claims(WRITE), private, algorithm="ES256")
-    response = await client.put("/api/orderrecords", json={"orderRecords": [minimal_record()]},
+    response = await client.put("/api/orderrecords", json={"operations": [minimal_record()]},
                                 headers=auth_header(good))
     assert response.status == 200, await response.text()
 
     read_only = jwt.encode(claims(READ), private, algorithm="ES256")
-    await assert_problem(await client.put("/api/orderrecords", json={"orderRecords": [minimal_record()]},
+    await assert_problem(await client.put("/api/orderrecords", json={"operations": [minimal_record()]},
                                           headers=auth_header(read_only)), 403)
     foreign = jwt.encode(claims(WRITE), ec.generate_private_key(ec.SECP256R1()), algorithm="ES256")
     await assert_unauthorized(await client.get("/api/orderrecords", headers=auth_header(foreign)))
@@ -379,7 +374,7 @@ async def test_jwks_token_with_known_kid(client_for: Callable[..., Any], jwks_ur
     good = jwt.encode(claims(READ), rsa_key[0], algorithm="RS256", headers={"kid": "key-1"})
     response = await client.get("/api/orderrecords", headers=auth_header(good))
     assert response.status == 200, await response.text()
-    await assert_problem(await client.put("/api/orderrecords", json={"orderRecords": [minimal_record()]},
+    await assert_problem(await client.put("/api/orderrecords", json={"operations": [minimal_record()]},
                                           headers=auth_header(good)), 403)
 
 
@@ -430,7 +425,7 @@ async def test_tokens_and_secret_never_logged_or_echoed(client: TestClient, capl
             bodies.append(await response.text() + repr(dict(response.headers)))
         for headers, status in [({"Authorization": f"Bearer {read_only}"}, 403),
                                 ({"Authorization": f"Bearer {good}"}, 200)]:
-            response = await client.put("/api/orderrecords", json={"orderRecords": [minimal_record()]},
+            response = await client.put("/api/orderrecords", json={"operations": [minimal_record()]},
                                         headers=headers)
             assert response.status == status
             bodies.append(await response.text() + repr(dict(response.headers)))

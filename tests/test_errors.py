@@ -1,4 +1,4 @@
-"""The error middleware: every failure is application/problem+json with a request id, never internals."""
+"""The error middleware: every failure is an official ApiError with a request id, never internals."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from aiohttp.test_utils import TestClient
 from app.settings import Settings
 from app.store.base import StoreUnavailable
 from app.store.sqlite import SqliteStore
+from tests.conftest import expect_problem, problem_view
 from tests.factories import minimal_record
 
-PROBLEM_JSON = "application/problem+json"
 HEX_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -31,23 +31,15 @@ def store_kind() -> str:
 
 
 async def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    text = await response.text()
-    assert response.status == status, text
-    assert response.content_type == PROBLEM_JSON
-    body = json.loads(text)
-    assert isinstance(body, dict)
-    assert body["status"] == status
-    for key in ("type", "title", "detail"):
-        assert isinstance(body[key], str) and body[key], key
-    request_id = response.headers.get("X-Request-ID", "")
-    assert request_id
-    assert body.get("requestId") == request_id
-    assert "Traceback" not in text
-    return body
+    """An official ApiError answer with this status and a request id, read through problem_view."""
+    body = await expect_problem(response, status)
+    assert response.headers.get("X-Request-ID")
+    assert "Traceback" not in await response.text()
+    return problem_view(body)
 
 
 def put_body(n: int = 1) -> bytes:
-    return orjson.dumps({"orderRecords": [minimal_record() for _ in range(n)]})
+    return orjson.dumps({"operations": [minimal_record() for _ in range(n)]})
 
 
 def json_headers(auth: dict[str, str]) -> dict[str, str]:
@@ -117,7 +109,7 @@ async def small_client(aiohttp_client: Any, make_app: Callable[..., web.Applicat
 
 
 async def test_body_over_max_body_bytes_is_413(small_client: TestClient, auth: dict[str, str]) -> None:
-    body = orjson.dumps({"orderRecords": [minimal_record(facilityRef="f" * 200) for _ in range(25)]})
+    body = orjson.dumps({"operations": [minimal_record(facilityRef="f" * 200) for _ in range(25)]})
     assert len(body) > 2048
     problem = await assert_problem(
         await small_client.put("/api/orderrecords", data=body, headers=json_headers(auth)), 413)
@@ -140,7 +132,7 @@ async def test_chunked_body_over_max_body_bytes_is_413(small_client: TestClient,
 
 
 @pytest.mark.parametrize("raw", [
-    b"{", b"", b"not json", b'{"orderRecords": [}', b'{"orderRecords": NaN}', b'{"a": Infinity}',
+    b"{", b"", b"not json", b'{"operations": [}', b'{"orderRecords": NaN}', b'{"a": Infinity}',
     b'{"a": -Infinity}', b"\xff\xfe{}", b'{"a": "\xc3\x28"}', b'{"a": "\xed\xa0\x80"}', b"[1,]", b"{'a': 1}",
 ], ids=["open-brace", "empty", "text", "bad-array", "nan", "infinity", "minus-infinity", "bom-bytes",
         "bad-utf8", "surrogate", "trailing-comma", "single-quotes"])
@@ -169,7 +161,7 @@ async def test_valid_gzip_body_is_read(client: TestClient, auth: dict[str, str])
     assert response.status == 200, await response.text()
 
 
-@pytest.mark.parametrize("payload", [[], "x", 1, None, {"orderRecords": "x"}, {"orderRecords": []}, {}])
+@pytest.mark.parametrize("payload", [[], "x", 1, None, {"orderRecords": "x"}, {"operations": []}, {}])
 async def test_wrong_json_shape_is_400_validation(client: TestClient, auth: dict[str, str], payload: Any) -> None:
     response = await client.put("/api/orderrecords", data=orjson.dumps(payload), headers=json_headers(auth))
     body = await assert_problem(response, 400)
@@ -208,7 +200,7 @@ def store_requests(auth: dict[str, str]) -> list[tuple[str, str, dict[str, Any]]
     return [
         ("GET", "/api/orderrecords", {"headers": auth}),
         ("GET", "/api/orderrecords/0123456789abcdef01234567", {"headers": auth}),
-        ("PUT", "/api/orderrecords", {"headers": auth, "json": {"orderRecords": [minimal_record()]}}),
+        ("PUT", "/api/orderrecords", {"headers": auth, "json": {"operations": [minimal_record()]}}),
         ("GET", "/ready", {}),
     ]
 
@@ -242,7 +234,7 @@ async def test_unexpected_error_is_500_without_internals(aiohttp_client: Any,
         assert "secret internals" not in text
         assert "RuntimeError" not in text
         assert "secret internals" not in repr(dict(response.headers))
-        assert body["requestId"] == request_id
+        assert response.headers["X-Request-ID"] == request_id
         assert request_id in body["detail"]
         errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
         assert errors, "the failure must be logged"
@@ -263,7 +255,7 @@ async def test_client_disconnecting_mid_body_is_not_an_internal_error(make_app: 
                 f"Authorization: {auth['Authorization']}\r\nContent-Length: 100000\r\n\r\n").encode()
         with caplog.at_level(logging.DEBUG):
             _, writer = await asyncio.open_connection(host, port)
-            writer.write(head + b'{"orderRecords": [')
+            writer.write(head + b'{"operations": [')
             await writer.drain()
             await asyncio.sleep(0.05)  # the handler is waiting for the rest of the body
             writer.transport.abort()
@@ -288,7 +280,8 @@ async def test_safe_request_id_is_echoed(client: TestClient, auth: dict[str, str
     assert ok.headers["X-Request-ID"] == request_id
     failed = await client.get("/nope", headers={"X-Request-ID": request_id})
     body = await assert_problem(failed, 404)
-    assert failed.headers["X-Request-ID"] == request_id == body["requestId"]
+    assert failed.headers["X-Request-ID"] == request_id
+    assert body["title"] == "Not Found"
     unauthorized = await client.get("/api/orderrecords", headers={"X-Request-ID": request_id})
     await assert_problem(unauthorized, 401)
     assert unauthorized.headers["X-Request-ID"] == request_id
@@ -301,7 +294,7 @@ async def test_unsafe_request_id_is_replaced(client: TestClient, auth: dict[str,
     body = await assert_problem(response, 404)
     assert response.headers["X-Request-ID"] != request_id
     assert HEX_ID.match(response.headers["X-Request-ID"])
-    assert body["requestId"] == response.headers["X-Request-ID"]
+    assert body["title"] == "Not Found"
 
 
 async def test_every_response_gets_a_fresh_request_id(client: TestClient, auth: dict[str, str]) -> None:
