@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
 
 from app import openapi_examples, schemas
 from app.auth import PERMISSIONS
+from app.domain.currencies import OFFICIAL_CURRENCIES
 from app.factory import create_app
 from app.openapi import FUNCTION_VALIDATORS, SPEC_PATH, STATIC_DIR, UI_PATH, build_spec, is_static
 from app.records import RecordBuilder
@@ -100,26 +101,31 @@ async def test_request_body_is_a_list_of_order_records_for_creation(doc: dict[st
     assert body["required"] is True
     assert body["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/OrderRecordBulkOperations"}
     envelope = doc["components"]["schemas"]["OrderRecordBulkOperations"]
-    assert envelope["required"] == ["orderRecords"]
-    assert envelope["properties"]["orderRecords"] == {"type": "array", "minItems": 1, "maxItems": 25,
+    assert envelope["required"] == ["operations"]
+    assert envelope["properties"]["operations"] == {"type": "array", "minItems": 1, "maxItems": 25,
                                                       "items": {"$ref": "#/components/schemas/OrderRecordForCreation"}}
 
 
 async def test_fields_map_to_proper_types(doc: dict[str, Any]) -> None:
     s = doc["components"]["schemas"]
-    assert s["MonetaryValue"]["properties"]["value"]["type"] == "integer"
-    assert s["MonetaryValue"]["properties"]["value"]["format"] == "int64"
-    assert s["MonetaryValue"]["properties"]["decimalPlaces"] | {"description": ""} == {
-        "type": "integer", "format": "int64", "minimum": 0, "maximum": 4, "description": ""}
+    money = s["OrderRecordMonetaryValue"]["properties"]
+    assert money["value"]["type"] == "integer"
+    assert money["value"]["format"] == "int64"
+    assert money["decimalPlaces"] | {"description": "", "example": 0} == {
+        "type": "integer", "format": "int64", "minimum": 0, "maximum": 8, "description": "", "example": 0}
     assert s["OrderRecordForCreation"]["properties"]["orderRecordDate"]["format"] == "date-time"
-    assert s["ReturnPolicy"]["properties"]["isReturnable"] == {"type": "boolean"}
-    assert s["Tax"]["properties"]["rate"]["type"] == "number"
-    assert s["Payment"]["properties"]["status"]["enum"] == list(schemas.PAYMENT_STATUSES)
-    assert s["Consumer"]["properties"]["email"]["format"] == "email"
-    assert s["LineItem"]["properties"]["customAttributes"]["type"] == ["object", "null"]
-    assert s["ArticleAttribute"]["properties"]["keyLocalized"]["maxProperties"] == 100
-    assert s["Address"]["properties"]["country"]["enum"] == sorted(schemas.COUNTRY_CODES)
-    assert {"EUR", "JPY", "KWD"} <= set(s["MonetaryValue"]["properties"]["currency"]["enum"])
+    assert s["OrderRecordLineItemReturnPolicy"]["properties"]["isReturnable"] == {"type": "boolean"}
+    assert s["OrderRecordTax"]["properties"]["ratePercent"]["type"] == "number"
+    assert s["OrderRecordLineItemForCreation"]["properties"]["quantity"]["type"] == "number"
+    assert s["OrderRecordPayment"]["properties"]["status"]["enum"] == list(schemas.PAYMENT_STATUSES)
+    assert s["OrderRecordLineItemForCreation"]["properties"]["customAttributes"]["type"] == ["object", "null"]
+    assert s["OrderRecordArticleAttributeItem"]["properties"]["keyLocalized"]["maxProperties"] == 100
+    assert money["currency"]["enum"] == list(OFFICIAL_CURRENCIES)
+    assert len(OFFICIAL_CURRENCIES) == 179
+    assert s["OrderRecordForCreation"]["additionalProperties"] is False
+    totals = s["OrderRecordTotals"]["properties"]
+    assert set(totals) == set(s["OrderRecordTotals"]["required"]) == {
+        "subTotal", "totalDiscounts", "totalLineItemSurcharges", "totalTaxes", "totalFees", "total"}
     assert s["OrderRecordForCreation"]["additionalProperties"] is False
 
 
@@ -146,15 +152,17 @@ async def test_responses_security_and_problems(doc: dict[str, Any]) -> None:
     assert doc["components"]["securitySchemes"]["bearerAuth"] | {"description": ""} == {
         "type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": ""}
     s = doc["components"]["schemas"]
-    assert set(s["Problem"]["properties"]) == {"type", "title", "status", "detail", "requestId", "errors"}
-    assert doc["components"]["responses"]["BadRequest"]["content"]["application/problem+json"]["schema"] == {
-        "$ref": "#/components/schemas/Problem"}
+    assert set(s["ErrorInner"]["properties"]) == {"summary", "description", "version", "requestVersion"}
+    assert s["ApiError"]["type"] == "array"
+    assert doc["components"]["responses"]["BadRequest"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ApiError"}
     system = {"id", "version", "created", "lastModified", "anonymized", "gdprCleanupDate", "deletionDate"}
     assert system <= set(s["OrderRecord"]["required"])
     assert set(s["OrderRecordForCreation"]["properties"]) < set(s["OrderRecord"]["properties"])
-    assert "priceBreakdown" in s["OrderRecordPricing"]["properties"]
-    assert s["OrderRecordBulkOperationResult"]["properties"]["status"]["enum"] == [
-        "CREATED", "ALREADY_EXISTS", "FAILED"]
+    assert "total" in s["OrderRecordPricing"]["properties"]
+    assert s["OrderRecordBulkOperationResult"]["properties"]["status"]["enum"] == ["CREATED", "UNCHANGED", "FAILED"]
+    ops = {op["operationId"] for path in doc["paths"].values() for op in path.values()}
+    assert {"bulkCreateOrderRecords", "listOrderRecords", "getOrderRecord"} <= ops
     assert set(s["OrderRecords"]["required"]) == {"total", "orderRecords"}
 
 
@@ -174,9 +182,15 @@ async def test_examples_conform_to_their_schemas(doc: dict[str, Any]) -> None:
 
 def test_the_stored_record_example_is_what_the_service_builds() -> None:
     example = openapi_examples.STORED_RECORD
-    given = {k: v for k, v in example.items() if k not in openapi_examples.SYSTEM_FIELDS and k != "pricing"}
+    given = {k: v for k, v in example.items() if k not in openapi_examples.SYSTEM_FIELDS}
+    given["pricing"] = {k: v for k, v in example["pricing"].items() if k != "total"}
+    given["lineItems"] = [{k: v for k, v in item.items() if k != "id"} for item in example["lineItems"]]
     builder = RecordBuilder(make_settings({"jwt.secret": SECRET}).gdpr)
-    assert builder.build(given, example["id"], datetime.fromisoformat(example["created"])) == example
+    built = builder.build(given, example["id"], datetime.fromisoformat(example["created"]))
+    del built["_digests"]
+    built["lineItems"] = [{**item, "id": ex["id"]} for item, ex in zip(built["lineItems"], example["lineItems"],
+                                                                         strict=True)]
+    assert built == example
 
 
 async def test_request_examples_are_accepted(docs_client: TestClient) -> None:
@@ -184,7 +198,9 @@ async def test_request_examples_are_accepted(docs_client: TestClient) -> None:
     for example in openapi_examples.BULK_REQUEST.values():
         response = await docs_client.put(API, json=example["value"], headers=auth)
         assert response.status == 200
-        assert [r["status"] for r in (await response.json())["results"]] == ["CREATED"]
+        assert [r["status"] for r in (await response.json())["details"]] == ["CREATED"]
+        again = await docs_client.put(API, json=example["value"], headers=auth)  # every example has a key
+        assert [r["status"] for r in (await again.json())["details"]] == ["UNCHANGED"]
 
 
 async def test_swagger_ui_is_served_offline_without_a_token(docs_client: TestClient) -> None:
@@ -212,8 +228,8 @@ async def test_swagger_ui_is_served_offline_without_a_token(docs_client: TestCli
 async def test_unknown_static_asset_is_404_problem(docs_client: TestClient, name: str) -> None:
     response = await docs_client.get(f"/api/docs/static/{name}")
     assert response.status == 404, await response.text()
-    assert response.content_type == "application/problem+json"
-    assert (await response.json())["status"] == 404
+    assert response.content_type == "application/json"
+    assert (await response.json())[0]["summary"] == "Not Found"
 
 
 async def test_static_asset_answers_head(docs_client: TestClient) -> None:
