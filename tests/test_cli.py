@@ -330,7 +330,7 @@ def test_python_m_app_serves_with_a_dev_token(tmp_path: Path) -> None:
         status, headers, body = http_get(base + "/api/orderrecords")
         assert status == 401
         assert headers.get("WWW-Authenticate", "").startswith("Bearer")
-        assert headers.get("Content-Type", "").startswith("application/problem+json")
+        assert headers.get("Content-Type", "").startswith("application/json")
         assert db.exists()
         # a header aiohttp's parser refuses (a control character) carrying the token: the token is never logged
         with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:

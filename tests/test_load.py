@@ -31,10 +31,10 @@ async def test_fifty_concurrent_writers_lose_nothing_and_store_nothing_twice(
     outcomes: list[tuple[str, str, str]] = []
 
     async def writer(session: aiohttp.ClientSession, tenant_ids: list[str]) -> None:
-        body = {"orderRecords": [full_record(tenantOrderRecordId=t) for t in tenant_ids]}
+        body = {"operations": [full_record(tenantOrderRecordId=t) for t in tenant_ids]}
         async with session.put(base, json=body, headers=auth) as response:
             statuses.append(response.status)
-            for tenant_id, result in zip(tenant_ids, (await response.json())["results"], strict=True):
+            for tenant_id, result in zip(tenant_ids, (await response.json())["details"], strict=True):
                 record = result.get("orderRecord", {})
                 outcomes.append((tenant_id, result["status"], record.get("id", "")))
                 if result["status"] == "CREATED":
@@ -45,7 +45,7 @@ async def test_fifty_concurrent_writers_lose_nothing_and_store_nothing_twice(
         await asyncio.gather(*(writer(session, ids) for ids in batches))
         distinct = {t for ids in batches for t in ids}
         assert statuses == [200] * CLIENTS
-        assert {status for _, status, _ in outcomes} <= {"CREATED", "ALREADY_EXISTS"}
+        assert {status for _, status, _ in outcomes} <= {"CREATED", "UNCHANGED"}
         assert set(created) == distinct
         # every answer for a tenant id names the one stored record
         assert all(record_id == created[t] for t, _, record_id in outcomes)

@@ -44,12 +44,12 @@ async def test_shutdown_waits_for_in_flight_requests_and_stops_the_sweep(
     assert any(t.get_name() == "gdpr-sweep" for t in asyncio.all_tasks())
     async with aiohttp.ClientSession() as session:
         in_flight = asyncio.create_task(session.put(f"http://127.0.0.1:{port}/api/orderrecords",
-                                                    json={"orderRecords": [minimal_record()]}, headers=auth))
+                                                    json={"operations": [minimal_record()]}, headers=auth))
         await asyncio.sleep(0.2)
         await runner.cleanup()  # what run_app does on SIGTERM
         response = await in_flight
         assert response.status == 200
-        assert [r["status"] for r in (await response.json())["results"]] == ["CREATED"]
+        assert [r["status"] for r in (await response.json())["details"]] == ["CREATED"]
     assert not any(t.get_name() == "gdpr-sweep" for t in asyncio.all_tasks())
 
 

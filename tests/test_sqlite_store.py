@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from bson import ObjectId
 
+from app.domain.digest import Digests
 from app.records import RecordBuilder
 from app.settings import Settings
 from app.store import sqlite
@@ -62,7 +63,7 @@ async def test_counts_follow_writes_in_memory(store: SqliteStore, settings: Sett
 async def test_duplicates_inside_one_batch_and_against_stored_records(store: SqliteStore, settings: Settings) -> None:
     first = await store.insert_batch(build(settings, "a"), NOW)
     outcomes = await store.insert_batch(build(settings, "b", "a", "b", "c"), NOW)
-    assert [o.status for o in outcomes] == ["CREATED", "ALREADY_EXISTS", "ALREADY_EXISTS", "CREATED"]
+    assert [o.status for o in outcomes] == ["CREATED", "EXISTS", "EXISTS", "CREATED"]
     assert outcomes[1].record == first[0].record
     assert outcomes[2].record == outcomes[0].record
 
@@ -83,7 +84,8 @@ async def test_total_and_page_come_from_one_snapshot(tmp_path: Any, settings: Se
             total = counted(conn, filters)
             other = sqlite3.connect(path, isolation_level=None)
             other.execute("INSERT INTO order_records (id, facility_ref, anonymized, gdpr_cleanup_ms, deletion_ms, "
-                          "version, doc) VALUES (?, 'f', 1, 0, 0, 1, ?)", (bytes.fromhex(late["id"]), b"{}"))
+                          "version, kept_digest, doc) VALUES (?, 'f', 1, 0, 0, 1, 'k', ?)",
+                          (bytes.fromhex(late["id"]), b"{}"))
             other.close()
             return total
 
@@ -106,7 +108,7 @@ async def test_a_new_batch_is_one_statement(store: SqliteStore, settings: Settin
     assert len(sent) == 1 and sent[0].startswith("INSERT INTO order_records")
     sent.clear()
     outcomes = await store.insert_batch(build(settings, "e", "a"), NOW)  # "a" is stored: one more statement
-    assert [o.status for o in outcomes] == ["CREATED", "ALREADY_EXISTS"]
+    assert [o.status for o in outcomes] == ["CREATED", "EXISTS"]
     assert [q.split()[0] for q in sent] == ["INSERT", "SELECT"]
 
 
@@ -115,9 +117,10 @@ def test_settle_tells_created_from_existing_and_vanished() -> None:
     records = [{"id": ids[0], "tenantOrderRecordId": "mine"}, {"id": ids[1], "tenantOrderRecordId": "theirs"},
                {"id": ids[2]}, {"id": ids[3], "tenantOrderRecordId": "gone"}]
     docs = [b"doc0", b"doc1", b"doc2", b"doc3"]
-    stored = {"mine": (bytes.fromhex(ids[0]), b"doc0"), "theirs": (bytes.fromhex(ids[4]), b"stored")}
+    digests = Digests("c", "k")
+    stored = {"mine": (bytes.fromhex(ids[0]), b"doc0", digests), "theirs": (bytes.fromhex(ids[4]), b"stored", digests)}
     assert sqlite.settle(records, docs, stored) == [
-        InsertOutcome("CREATED", b"doc0"), InsertOutcome("ALREADY_EXISTS", b"stored"),
+        InsertOutcome("CREATED", b"doc0"), InsertOutcome("EXISTS", b"stored", digests),
         InsertOutcome("CREATED", b"doc2"), None]
 
 

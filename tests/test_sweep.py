@@ -56,8 +56,10 @@ async def test_due_records_are_anonymized_and_nothing_else_changes(opened: Store
     assert after["anonymized"] is True
     assert after["version"] == 2
     assert after["lastModified"] == "2026-12-30T12:00:00.000Z"
-    assert after["consumer"] == {"addresses": [{"addressType": "POSTAL_ADDRESS", "country": "DE"}]}
-    unchanged = {k: v for k, v in before.items() if k not in ("consumer", "anonymized", "version", "lastModified")}
+    assert after["consumer"] == {"addresses": [{"country": "DE"}]}
+    assert after["origin"] == {"type": "POS", "terminalId": "T-7"}  # the cashier (an actor) goes too
+    unchanged = {k: v for k, v in before.items()
+                 if k not in ("consumer", "origin", "anonymized", "version", "lastModified")}
     assert {k: v for k, v in after.items() if k in unchanged} == unchanged
     assert set(after) == set(before)
 
@@ -251,11 +253,11 @@ async def test_a_due_record_is_never_served_with_personal_data(client: Any, cloc
         page = (await (await client.get("/api/orderrecords", headers=auth)).json())["orderRecords"]
         assert page[1] == young_created["orderRecord"]  # the one not due yet: as stored, e-mail and all
         [again] = await put_records(client, [given], auth)
-        assert again["status"] == "ALREADY_EXISTS"
+        assert again["status"] == "UNCHANGED"
         return [one, page[0], again["orderRecord"]]
 
     expected = {**record, "anonymized": True, "version": 2, "lastModified": "2026-12-30T12:00:00.000Z",
-                "consumer": {"addresses": [{"addressType": "POSTAL_ADDRESS", "country": "DE"}]}}
+                "consumer": {"addresses": [{"country": "DE"}]}, "origin": {"type": "POS", "terminalId": "T-7"}}
     assert await served() == [expected] * 3
     assert (await stored(store, record["id"]))["consumer"]["email"]  # still as stored: the sweep has not run
     assert (await sweep_once(store, clock, settings.gdpr)).anonymized == 1
