@@ -26,10 +26,12 @@ class Problem(Exception):
     """A failure with its HTTP status, told to the client as problem+json."""
 
     def __init__(self, status: int, title: str, detail: str, *, kind: str = "about:blank",
-                 errors: list[dict[str, str]] | None = None, headers: Mapping[str, str] | None = None) -> None:
+                 errors: list[dict[str, str]] | None = None, headers: Mapping[str, str] | None = None,
+                 fields: dict[str, int] | None = None) -> None:
         super().__init__(detail)
         self.status, self.title, self.detail, self.kind = status, title, detail, kind
         self.errors = errors
+        self.fields = fields  # extra members of the error, e.g. a 409's version and requestVersion
         self.headers = dict(headers or {})
 
 
@@ -50,6 +52,7 @@ def problem_response(problem: Problem, request_id: str) -> web.Response:
                             "detail": problem.detail, "requestId": request_id}
     if problem.errors is not None:
         body["errors"] = problem.errors
+    body.update(problem.fields or {})
     return web.Response(body=orjson.dumps(body), status=problem.status, content_type=PROBLEM_JSON,
                         headers={**problem.headers, REQUEST_ID_HEADER: request_id})
 

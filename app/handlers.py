@@ -9,7 +9,9 @@ from aiohttp import web
 from bson import ObjectId
 from marshmallow import ValidationError
 
+from app.api import configurations
 from app.auth import READ, WRITE, requires
+from app.config.cache import CONFIGURATIONS
 from app.errors import Problem, capped, validation_problem
 from app.fastload import FastLoader
 from app.jsonbody import MalformedJson, parse_json
@@ -46,6 +48,11 @@ async def read_json(request: web.Request) -> Any:
 
 @requires(WRITE)
 async def bulk_create(request: web.Request) -> web.Response:
+    config = request.app[CONFIGURATIONS]
+    if not await config.order_records_enabled():
+        raise Problem(403, "Forbidden", "Order records are disabled (isOrderRecordsEnabled is false in "
+                      "/api/configurations/orderrecords): none can be created; reads and search keep working.")
+    policy = await config.policy()  # new records take the GDPR configuration in force now
     payload = await read_json(request)
     if not isinstance(payload, dict):
         raise validation_problem([{"field": "", "message": "The body must be a JSON object."}])
@@ -58,7 +65,7 @@ async def bulk_create(request: web.Request) -> web.Response:
     accepted: list[tuple[int, dict[str, Any]]] = []
     for i, raw in enumerate(items):
         try:
-            accepted.append((i, builder.build(raw, str(ObjectId()), now)))
+            accepted.append((i, builder.build(raw, str(ObjectId()), now, policy)))
         except RecordRejected as rejected:
             results[i] = orjson.dumps({"status": "FAILED", "errors": capped(rejected.errors)})
     if accepted:
@@ -116,3 +123,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/orderrecords/{orderRecordId}", get_record, allow_head=False)
     app.router.add_get("/health", health, allow_head=False)
     app.router.add_get("/ready", ready, allow_head=False)
+    configurations.add_routes(app)

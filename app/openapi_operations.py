@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app import openapi_configurations as configurations
 from app import openapi_examples as ex
 from app import openapi_schemas as docs
 from app.errors import PROBLEM_JSON
@@ -46,6 +47,7 @@ PROBLEM_RESPONSES: dict[str, dict[str, Any]] = {
     "InternalServerError": _problem("An unexpected failure; no internals are disclosed.", 500,
                                     f"An internal error occurred; quote request id {_REQUEST_ID}."),
 }
+PROBLEM_RESPONSES.update(configurations.RESPONSES)
 SECURED_RESPONSES = {"401": "Unauthorized", "403": "Forbidden", "503": "ServiceUnavailable"}
 
 
@@ -105,3 +107,4 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                               "content": {"text/html": {"schema": {"type": "string"}}}}},
     },
 }
+OPERATIONS.update(configurations.OPERATIONS)

@@ -8,7 +8,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError
 
-from app.domain.gdpr import anonymized_consumer, lifecycle_dates
+from app.domain.gdpr import GdprPolicy, lifecycle_dates, without_personal_data
 from app.domain.instants import format_instant
 from app.domain.money import minor_unit
 from app.domain.pricing import Path, dotted, monetary_values, out_of_range, price_breakdown
@@ -55,21 +55,24 @@ class RecordBuilder:
     """Builds stored records; one instance per app, so the schema is constructed once."""
 
     def __init__(self, gdpr: GdprSettings, schema: Schema | None = None) -> None:
-        self.gdpr = gdpr
+        self.default_policy = gdpr.policy  # for tools and tests; the API passes the configuration in force
         self.schema = schema or OrderRecordForCreation()
         self.loader = FastLoader(self.schema)
 
-    def build(self, raw: Any, record_id: str, now: datetime) -> dict[str, Any]:
+    def build(self, raw: Any, record_id: str, now: datetime, policy: GdprPolicy | None = None) -> dict[str, Any]:
         if not isinstance(raw, dict):
             raise RecordRejected([{"field": "", "message": "Each order record must be a JSON object."}])
         try:
             data = self.loader.load(raw)
         except ValidationError as exc:
             raise RecordRejected(schema_errors(exc)) from None
-        return self.complete(data, record_id, now)
+        return self.complete(data, record_id, now, policy)
 
-    def complete(self, data: dict[str, Any], record_id: str, now: datetime) -> dict[str, Any]:
-        """Cross-field rules and system fields for an already schema-valid record."""
+    def complete(self, data: dict[str, Any], record_id: str, now: datetime,
+                 policy: GdprPolicy | None = None) -> dict[str, Any]:
+        """Cross-field rules and system fields for an already schema-valid record, under `policy`."""
+        policy = policy or self.default_policy
+        kept_days = policy.retention_time + policy.deletion_time_after_retention
         money = monetary_values(data)
         for _, value in money:
             if "decimalPlaces" not in value:
@@ -77,18 +80,18 @@ class RecordBuilder:
         errors = _currency_errors(money)
         order_date = datetime.fromisoformat(data["orderRecordDate"])
         try:
-            cleanup, deletion = lifecycle_dates(order_date, self.gdpr.anonymize_after_days,
-                                                self.gdpr.delete_after_days)
+            cleanup, deletion = lifecycle_dates(order_date, policy.retention_time,
+                                                policy.deletion_time_after_retention)
         except OverflowError:  # the year 1 in UTC underflows, the years near 9999 overflow
             errors.append({"field": "orderRecordDate", "message": (
-                f"Retention period is over: more than {self.gdpr.delete_after_days} days have passed since "
+                f"Retention period is over: more than {kept_days} days have passed since "
                 "orderRecordDate; it is not stored." if order_date.year < now.year
                 else "Too far in the future to compute its retention.")})
         else:
             if deletion <= now:
                 errors.append({"field": "orderRecordDate", "message":
                                f"Retention period is over: its deletionDate {format_instant(deletion)} has passed "
-                               f"({self.gdpr.delete_after_days} days after orderRecordDate); it is not stored."})
+                               f"({kept_days} days after orderRecordDate); it is not stored."})
         breakdown = None if errors else price_breakdown(data)
         if breakdown:
             errors.extend({"field": f"pricing.priceBreakdown.{name}", "message": "Total does not fit in 64 bits."}
@@ -103,9 +106,7 @@ class RecordBuilder:
         }
         if breakdown:
             record["pricing"] = {**data.get("pricing", {}), "priceBreakdown": breakdown}
-        if anonymized and "consumer" in record:
-            record["consumer"] = anonymized_consumer(record["consumer"])
-        return record
+        return without_personal_data(record, policy.actor_anonymization) if anonymized else record
 
 
 def _currency_errors(values: list[tuple[Path, dict[str, Any]]]) -> list[FieldError]:

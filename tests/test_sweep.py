@@ -57,7 +57,9 @@ async def test_due_records_are_anonymized_and_nothing_else_changes(opened: Store
     assert after["version"] == 2
     assert after["lastModified"] == "2026-12-30T12:00:00.000Z"
     assert after["consumer"] == {"addresses": [{"addressType": "POSTAL_ADDRESS", "country": "DE"}]}
-    unchanged = {k: v for k, v in before.items() if k not in ("consumer", "anonymized", "version", "lastModified")}
+    assert after["origin"] == {"terminalId": "T-7"}  # actorAnonymization, true by default, removes cashierId
+    unchanged = {k: v for k, v in before.items()
+                 if k not in ("consumer", "origin", "anonymized", "version", "lastModified")}
     assert {k: v for k, v in after.items() if k in unchanged} == unchanged
     assert set(after) == set(before)
 
@@ -125,11 +127,11 @@ async def test_a_crash_mid_sweep_leaves_records_whole_and_the_next_sweep_finishe
     real = gdpr_rules.cleaned_up
     calls = {"n": 0}
 
-    def crashing(record: dict[str, Any]) -> dict[str, Any]:
+    def crashing(record: dict[str, Any], actor_anonymization: bool) -> dict[str, Any]:
         calls["n"] += 1
         if calls["n"] == 4:
             raise RuntimeError("process killed")
-        return real(record)
+        return real(record, actor_anonymization)
 
     for module in ("app.store.sqlite", "app.store.mongo"):
         monkeypatch.setattr(f"{module}.cleaned_up", crashing)
@@ -255,7 +257,8 @@ async def test_a_due_record_is_never_served_with_personal_data(client: Any, cloc
         return [one, page[0], again["orderRecord"]]
 
     expected = {**record, "anonymized": True, "version": 2, "lastModified": "2026-12-30T12:00:00.000Z",
-                "consumer": {"addresses": [{"addressType": "POSTAL_ADDRESS", "country": "DE"}]}}
+                "consumer": {"addresses": [{"addressType": "POSTAL_ADDRESS", "country": "DE"}]},
+                "origin": {"terminalId": "T-7"}}
     assert await served() == [expected] * 3
     assert (await stored(store, record["id"]))["consumer"]["email"]  # still as stored: the sweep has not run
     assert (await sweep_once(store, clock, settings.gdpr)).anonymized == 1
