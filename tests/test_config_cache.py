@@ -25,8 +25,9 @@ class CountingTable:
 
     async def get(self, name: str) -> Record | None:
         self.reads += 1
-        await asyncio.sleep(0.01)
-        return await self.table.get(name)
+        found = await self.table.get(name)
+        await asyncio.sleep(0.2)  # slow to come back: a write of this process may end meanwhile
+        return found
 
     async def put(self, name: str, values: Record, version: int, now: datetime) -> Record:
         return await self.table.put(name, values, version, now)
@@ -86,3 +87,13 @@ async def test_a_get_reads_the_database_and_refreshes_the_cache(shared: SqliteSt
     assert (await reader.read(GDPR))["version"] == 1
     assert await reader.actor_anonymization() is False
     assert reads.reads == 2
+
+
+async def test_a_read_begun_before_this_process_wrote_does_not_bring_the_old_value_back(
+        shared: SqliteStore, settings: Settings) -> None:
+    configurations = Configurations(CountingTable(shared.configurations), defaults(settings))
+    reading = asyncio.create_task(configurations.read(ORDER_RECORDS))
+    await asyncio.sleep(0.05)  # it has read the defaults (enabled) and not come back yet
+    await configurations.write(ORDER_RECORDS, {"isOrderRecordsEnabled": False}, 0, NOW)
+    assert (await reading)["version"] == 1  # what was written since, not what was read before
+    assert await configurations.order_records_enabled() is False

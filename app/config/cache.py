@@ -30,15 +30,19 @@ class Configurations:
     def __init__(self, table: ConfigurationTable, fields: dict[str, Document], ttl: float = CACHE_SECONDS,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.table, self.defaults, self.ttl, self.monotonic = table, fields, ttl, monotonic
-        self._cached: dict[str, tuple[Document, float]] = {}
+        self._cached: dict[str, tuple[Document, float]] = {}  # the document and when it was known to be true
         self._locks = {name: asyncio.Lock() for name in NAMES}
 
-    def _remember(self, name: str, doc: Document, read_at: float) -> Document:
+    def _remember(self, name: str, doc: Document, as_of: float) -> Document:
         known = self._cached.get(name)
-        if known is not None and known[0]["version"] > doc["version"]:  # a slower read finishing after a write
-            doc = known[0]
-        self._cached[name] = (doc, read_at + self.ttl)
+        if known is not None and known[1] > as_of:  # e.g. a read begun before this process's own write ended
+            return known[0]
+        self._cached[name] = (doc, as_of)
         return doc
+
+    def _fresh(self, name: str) -> Document | None:
+        known = self._cached.get(name)
+        return known[0] if known is not None and self.monotonic() < known[1] + self.ttl else None
 
     async def read(self, name: str) -> Document:
         """The stored document (or the defaults as version 0), from the database."""
@@ -48,19 +52,17 @@ class Configurations:
 
     async def current(self, name: str) -> Document:
         """The document in force, at most `ttl` seconds old."""
-        known = self._cached.get(name)
-        if known is not None and self.monotonic() < known[1]:
-            return known[0]
+        if (doc := self._fresh(name)) is not None:
+            return doc
         async with self._locks[name]:
-            known = self._cached.get(name)
-            if known is not None and self.monotonic() < known[1]:
-                return known[0]
+            if (doc := self._fresh(name)) is not None:
+                return doc
             return await self.read(name)
 
     async def write(self, name: str, fields: Document, version: int, now: datetime) -> Document:
         """Store `fields` over `version` (VersionConflict if another is stored); this process sees it at once."""
-        read_at = self.monotonic()
-        return self._remember(name, await self.table.put(name, fields, version, now), read_at)
+        stored = await self.table.put(name, fields, version, now)
+        return self._remember(name, stored, self.monotonic())
 
     async def policy(self) -> GdprPolicy:
         return policy_of(await self.current(GDPR))
