@@ -19,7 +19,7 @@ class GdprPolicy:
 
     retention_time: int
     deletion_time_after_retention: int
-    actor_anonymization: bool = True
+    actor_anonymization: bool
 
 
 def days_left(now: datetime) -> int:
