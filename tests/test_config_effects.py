@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
 import orjson
 import pytest
 from aiohttp.test_utils import TestClient
+from bson import ObjectId
 
+import app.__main__ as cli
+from app.domain.instants import utc_now
+from app.records import RecordBuilder
 from app.store.base import Store
+from app.store.sqlite import SqliteStore
 from app.sweep import sweep_once
 from tests.conftest import NOW, FakeClock, put_records
 from tests.factories import full_record, minimal_record
@@ -103,4 +109,34 @@ async def test_disabled_by_the_settings_until_a_put_enables_it(aiohttp_client: A
     assert (await client.put(RECORDS, json=body, headers=auth)).status == 403
     assert (await get(client, ORDER_RECORDS))["isOrderRecordsEnabled"] is False
     await put(client, ORDER_RECORDS, {"version": 0, "isOrderRecordsEnabled": True}, 201)
-    assert (await client.put(RECORDS, json=body, headers=auth)).status == 200
+    [created] = await put_records(client, [minimal_record()], auth)
+    assert created["status"] == "CREATED"
+
+
+@pytest.mark.parametrize("actor_anonymization", [True, False])
+async def test_the_command_line_sweep_anonymizes_as_the_stored_configuration_says(
+        tmp_path: Any, monkeypatch: pytest.MonkeyPatch, settings: Any, actor_anonymization: bool) -> None:
+    path = str(tmp_path / "db.sqlite3")
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        await store.configurations.put("gdpr", {"retentionTime": 90, "deletionTimeAfterRetention": 3560,
+                                                "actorAnonymization": actor_anonymization}, 0, NOW)
+        created = utc_now() - timedelta(days=2)  # due a day ago: the sweep below is the first to see it
+        record = RecordBuilder(settings.gdpr).build(full_record(orderRecordDate=(created - timedelta(days=89))
+                                                                .isoformat()), str(ObjectId()), created)
+        assert record["anonymized"] is False
+        await store.insert_batch([record], created)
+    finally:
+        await store.close()
+    monkeypatch.setenv("ORDER_RECORDS_SQLITE_PATH", path)
+    monkeypatch.setenv("ORDER_RECORDS_MONGODB_URI", "")
+    assert await asyncio.to_thread(cli.main, ["gdpr-sweep"]) == 0
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        swept = orjson.loads(await store.get_json(record["id"], created) or b"{}")
+    finally:
+        await store.close()
+    assert swept["anonymized"] is True and "email" not in swept["consumer"]
+    assert ("cashierId" in swept["origin"]) is not actor_anonymization

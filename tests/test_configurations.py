@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 
 from app.auth import CONFIG_READ, CONFIG_WRITE, READ, WRITE
 from app.store.base import Store, VersionConflict
-from tests.conftest import NOW, FakeClock, bearer, new_store
+from tests.conftest import NOW, FakeClock, bearer
 from tests.factories import minimal_record
 
 GDPR = "/api/configurations/gdpr"
@@ -131,8 +131,7 @@ async def test_two_stores_on_one_sqlite_file_race_and_exactly_one_wins(tmp_path:
             await store.close()
 
 
-async def test_the_table_keeps_its_documents_apart_and_across_reopening(store_kind: str, tmp_path: Any) -> None:
-    store: Store = new_store(store_kind, tmp_path)
+async def test_the_table_keeps_each_document_apart(store: Store) -> None:
     await store.open()
     try:
         assert await store.configurations.get("gdpr") is None
