@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from app.auth import PERMISSIONS, issue_token
+from app.config.cache import attach
 from app.domain.instants import utc_now
 from app.factory import create_app, make_store
 from app.logsafety import install_log_redaction
@@ -147,6 +148,7 @@ async def prepare_store(settings: Settings) -> None:
 
 async def run_sweep(settings: Settings) -> int:
     store = make_store(settings)
+    attach(store, settings)  # anonymize as the stored GDPR configuration says
     await store.open()
     try:
         result = await sweep_once(store, utc_now, settings.gdpr)

@@ -18,7 +18,9 @@ from app.settings import JwtSettings
 
 READ = "ORDER_RECORD_READ"
 WRITE = "ORDER_RECORD_WRITE"
-PERMISSIONS = (READ, WRITE)
+CONFIG_READ = "CONFIG_READ"
+CONFIG_WRITE = "CONFIG_WRITE"
+PERMISSIONS = (READ, WRITE, CONFIG_READ, CONFIG_WRITE)
 CHALLENGE = 'Bearer realm="order-records"'
 VERIFIED_CACHE_SIZE = 1024
 VERIFIED_CACHE_SECONDS = 60  # how long a known token outlives a change of the configured keys, at most

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from app.auth import AUTHENTICATOR, Authenticator
+from app.config.cache import CONFIGURATIONS, attach
 from app.domain.instants import utc_now
 from app.errors import error_middleware
 from app.handlers import add_routes
@@ -45,6 +46,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock =
     app[SETTINGS] = settings
     app[STORE] = store if store is not None else make_store(settings)
     app[CLOCK] = clock
+    app[CONFIGURATIONS] = attach(app[STORE], settings)
     app[BUILDER] = RecordBuilder(settings.gdpr)
     app[AUTHENTICATOR] = Authenticator(settings.jwt)
     app.cleanup_ctx.append(store_ctx)

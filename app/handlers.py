@@ -9,7 +9,9 @@ from aiohttp import web
 from bson import ObjectId
 from marshmallow import ValidationError
 
+from app.api import configurations
 from app.auth import READ, WRITE, requires
+from app.config.cache import CONFIGURATIONS
 from app.domain.digest import DIGESTS, Digests, same_content
 from app.errors import Problem, capped, described, validation_problem
 from app.fastload import FastLoader
@@ -64,6 +66,11 @@ def settled(outcome: InsertOutcome, digests: Digests, tenant_id: str) -> tuple[s
 
 @requires(WRITE)
 async def bulk_create(request: web.Request) -> web.Response:
+    config = request.app[CONFIGURATIONS]
+    if not await config.order_records_enabled():
+        raise Problem(403, "Forbidden", "Order records are disabled (isOrderRecordsEnabled is false in "
+                      "/api/configurations/orderrecords): none can be created; reads and search keep working.")
+    policy = await config.policy()  # new records take the GDPR configuration in force now
     payload = await read_json(request)
     if not isinstance(payload, dict):
         raise validation_problem([{"field": "", "message": "The body must be a JSON object."}])
@@ -76,7 +83,7 @@ async def bulk_create(request: web.Request) -> web.Response:
     accepted: list[tuple[int, dict[str, Any]]] = []
     for i, raw in enumerate(items):
         try:
-            accepted.append((i, builder.build(raw, str(ObjectId()), now)))
+            accepted.append((i, builder.build(raw, str(ObjectId()), now, policy)))
         except RecordRejected as rejected:
             details[i] = failed("VALIDATION", "; ".join(described(e) for e in capped(rejected.errors)))
     counts = {"CREATED": 0, "UNCHANGED": 0, "FAILED": 0}
@@ -137,3 +144,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/orderrecords/{orderRecordId}", get_record, allow_head=False)
     app.router.add_get("/health", health, allow_head=False)
     app.router.add_get("/ready", ready, allow_head=False)
+    configurations.add_routes(app)

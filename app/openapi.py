@@ -14,9 +14,9 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import fields
 
+from app import openapi_schemas as docs
 from app import schemas
 from app.domain.currencies import OFFICIAL_CURRENCIES
-from app import openapi_schemas as docs
 from app.openapi_operations import BEARER, ERROR_RESPONSES, OPERATIONS, SECURED_RESPONSES
 
 OPENAPI_VERSION = "3.1.0"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app import openapi_configurations as configurations
 from app import openapi_examples as ex
 from app import openapi_schemas as docs
 from app.handlers import JSON
@@ -44,6 +45,7 @@ ERROR_RESPONSES: dict[str, dict[str, Any]] = {
     "InternalServerError": _error("An unexpected failure; no internals are disclosed.", 500,
                                   "An internal error occurred; quote request id 3f2b9c0e8d1a4b5c9e7f6a5b4c3d2e1f."),
 }
+ERROR_RESPONSES.update(configurations.RESPONSES)
 SECURED_RESPONSES = {"401": "Unauthorized", "403": "Forbidden", "503": "ServiceUnavailable"}
 
 
@@ -53,7 +55,8 @@ def _ok(description: str, schema: Any, **media: Any) -> dict[str, Any]:
 
 OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/api/orderrecords"): {
-        "operationId": "bulkCreateOrderRecords", "tags": ["Order Records (DOMS)"], "summary": "Bulk create order records",
+        "operationId": "bulkCreateOrderRecords", "tags": ["Order Records (DOMS)"],
+        "summary": "Bulk create order records",
         "description": f"{ALPHA} Creates 1 to 25 order records in one request. Each record is validated on its own: "
                        "the response holds one result per operation, in order (CREATED; UNCHANGED for a "
                        "tenantOrderRecordId stored already with the same content; FAILED with its error), so a "
@@ -105,3 +108,4 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                               "content": {"text/html": {"schema": {"type": "string"}}}}},
     },
 }
+OPERATIONS.update(configurations.OPERATIONS)

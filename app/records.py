@@ -11,7 +11,7 @@ from marshmallow import Schema, ValidationError
 
 from app.domain.currencies import minor_unit
 from app.domain.digest import DIGESTS, Digests, record_digests
-from app.domain.gdpr import anonymized_input, lifecycle_dates
+from app.domain.gdpr import GdprPolicy, anonymized_input, lifecycle_dates
 from app.domain.instants import format_instant
 from app.domain.totals import TotalsError, price_breakdown
 from app.fastload import FastLoader
@@ -80,7 +80,8 @@ def _discount_errors(data: dict[str, Any]) -> list[FieldError]:
     for i, discount in enumerate((data.get("pricing") or {}).get("discounts", ())):
         kind = discount.get("type")
         if kind == "PERCENTAGE" and "percentage" not in discount:
-            errors.append({"field": f"pricing.discounts.{i}.percentage", "message": "Required when type is PERCENTAGE."})
+            errors.append({"field": f"pricing.discounts.{i}.percentage",
+                           "message": "Required when type is PERCENTAGE."})
         if kind == "ABSOLUTE" and "value" not in discount:
             errors.append({"field": f"pricing.discounts.{i}.value", "message": "Required when type is ABSOLUTE."})
     return errors
@@ -90,11 +91,11 @@ class RecordBuilder:
     """Builds stored records; one instance per app, so the schema is constructed once."""
 
     def __init__(self, gdpr: GdprSettings, schema: Schema | None = None) -> None:
-        self.gdpr = gdpr
+        self.default_policy = gdpr.policy  # for tools and tests; the API passes the configuration in force
         self.schema = schema or OrderRecordForCreation()
         self.loader = FastLoader(self.schema)
 
-    def build(self, raw: Any, record_id: str, now: datetime) -> dict[str, Any]:
+    def build(self, raw: Any, record_id: str, now: datetime, policy: GdprPolicy | None = None) -> dict[str, Any]:
         """The record to store, its digests under DIGESTS; RecordRejected with every problem otherwise."""
         if not isinstance(raw, dict):
             raise RecordRejected([{"field": "", "message": "Each operation must be a JSON object (an order record)."}])
@@ -102,28 +103,31 @@ class RecordBuilder:
             data = self.loader.load(raw)
         except ValidationError as exc:
             raise RecordRejected(schema_errors(exc)) from None
-        return self.complete(data, record_id, now)
+        return self.complete(data, record_id, now, policy)
 
-    def complete(self, data: dict[str, Any], record_id: str, now: datetime) -> dict[str, Any]:
-        """Cross-field rules and system fields for an already schema-valid record."""
+    def complete(self, data: dict[str, Any], record_id: str, now: datetime,
+                 policy: GdprPolicy | None = None) -> dict[str, Any]:
+        """Cross-field rules and system fields for an already schema-valid record, under `policy`."""
+        policy = policy or self.default_policy
+        kept_days = policy.retention_time + policy.deletion_time_after_retention
         for value in _monetary_values(data):
             if "decimalPlaces" not in value:
                 value["decimalPlaces"] = minor_unit(value["currency"])
         errors = _discount_errors(data)
         order_date = datetime.fromisoformat(data["orderRecordDate"])
         try:
-            cleanup, deletion = lifecycle_dates(order_date, self.gdpr.anonymize_after_days,
-                                                self.gdpr.delete_after_days)
+            cleanup, deletion = lifecycle_dates(order_date, policy.retention_time,
+                                                policy.deletion_time_after_retention)
         except OverflowError:  # the year 1 in UTC underflows, the years near 9999 overflow
             errors.append({"field": "orderRecordDate", "message": (
-                f"Retention period is over: more than {self.gdpr.delete_after_days} days have passed since "
+                f"Retention period is over: more than {kept_days} days have passed since "
                 "orderRecordDate, so it is not stored." if order_date.year < now.year
                 else "Too far in the future to compute its retention.")})
         else:
             if deletion <= now:
                 errors.append({"field": "orderRecordDate", "message":
                                f"Retention period is over: its deletionDate {format_instant(deletion)} has passed "
-                               f"({self.gdpr.delete_after_days} days after orderRecordDate), so it is not stored."})
+                               f"({kept_days} days after orderRecordDate), so it is not stored."})
         try:
             breakdown = price_breakdown(data)
         except TotalsError as exc:
@@ -140,6 +144,6 @@ class RecordBuilder:
         record["lineItems"] = [{"id": str(ObjectId()), **item} for item in data["lineItems"]]
         record["pricing"] = {**data.get("pricing", {}), "total": {"priceBreakdown": breakdown}}
         if anonymized:
-            record = anonymized_input(record)
+            record = anonymized_input(record, policy.actor_anonymization)
         record[DIGESTS] = digests
         return record

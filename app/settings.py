@@ -9,8 +9,11 @@ import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from app.domain.gdpr import GdprPolicy, days_left
 
 ENV_PREFIX = "ORDER_RECORDS_"
 MIN_SECRET_BYTES = 32
@@ -62,10 +65,24 @@ class JwtSettings:
 
 @dataclass(frozen=True)
 class GdprSettings:
-    anonymize_after_days: int
-    delete_after_days: int
+    """The GDPR configuration's defaults until one is stored (named after its fields), and the sweep's pace."""
+
+    retention_time: int
+    deletion_time_after_retention: int
+    actor_anonymization: bool
     sweep_interval_seconds: float
     sweep_batch_size: int
+
+    @property
+    def policy(self) -> GdprPolicy:
+        return GdprPolicy(self.retention_time, self.deletion_time_after_retention, self.actor_anonymization)
+
+
+@dataclass(frozen=True)
+class OrderRecordsSettings:
+    """The order-records configuration's default until one is stored."""
+
+    enabled: bool
 
 
 @dataclass(frozen=True)
@@ -75,6 +92,7 @@ class Settings:
     mongodb: MongoSettings
     jwt: JwtSettings
     gdpr: GdprSettings
+    orderrecords: OrderRecordsSettings
 
     @property
     def uses_mongodb(self) -> bool:
@@ -136,6 +154,12 @@ def _merge(tree: dict[str, dict[str, Any]], values: Mapping[str, Any], source: s
 
 
 def _coerce(dotted: str, kind: type, value: Any) -> Any:
+    if kind is bool and isinstance(value, str):
+        if value.strip().lower() not in _BOOLEANS:
+            raise SettingsError(f"setting {dotted} ({env_name(dotted)}) must be true or false, got {value!r}")
+        return _BOOLEANS[value.strip().lower()]
+    if kind is bool and isinstance(value, bool):
+        return value
     if isinstance(value, str) and kind is not str:
         text = value.strip()
         try:
@@ -152,9 +176,10 @@ def _coerce(dotted: str, kind: type, value: Any) -> Any:
 
 _SECTION_TYPES = {
     "server": ServerSettings, "sqlite": SqliteSettings, "mongodb": MongoSettings,
-    "jwt": JwtSettings, "gdpr": GdprSettings,
+    "jwt": JwtSettings, "gdpr": GdprSettings, "orderrecords": OrderRecordsSettings,
 }
-_TYPES = {"str": str, "int": int, "float": float}
+_TYPES = {"str": str, "int": int, "float": float, "bool": bool}
+_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 
 
 def _build(tree: Mapping[str, Mapping[str, Any]]) -> Settings:
@@ -213,9 +238,11 @@ def _validate(s: Settings) -> None:
     _check(not s.jwt.jwks_url or s.jwt.jwks_url.startswith(("https://", "http://")), "jwt.jwks_url",
            "must be an http(s) URL")
     g = s.gdpr
-    _check(g.anonymize_after_days >= 0, "gdpr.anonymize_after_days", "must be 0 or more")
-    _check(g.delete_after_days >= g.anonymize_after_days, "gdpr.delete_after_days",
-           f"must be at least gdpr.anonymize_after_days ({g.anonymize_after_days}): records are anonymized "
-           "before they are deleted")
+    _check(g.retention_time >= 1, "gdpr.retention_time", "must be at least 1 day")
+    _check(g.deletion_time_after_retention >= 1, "gdpr.deletion_time_after_retention", "must be at least 1 day")
+    limit = days_left(datetime.now(UTC))
+    _check(g.retention_time + g.deletion_time_after_retention <= limit, "gdpr.deletion_time_after_retention",
+           f"together with gdpr.retention_time must be at most {limit} days: a record dated today would be deleted "
+           "after the year 9999")
     _check(g.sweep_interval_seconds > 0, "gdpr.sweep_interval_seconds", "must be positive")
     _check(1 <= g.sweep_batch_size <= 10000, "gdpr.sweep_batch_size", "must be between 1 and 10000")

@@ -13,7 +13,6 @@ from random import Random
 from typing import Any, BinaryIO
 
 import orjson
-
 from app.domain.money import minor_unit
 
 # currency -> units per EUR (decimal places come from the service's own ISO 4217 table)

@@ -654,7 +654,7 @@ async def test_cleanup_date_boundary(client: TestClient, auth: dict[str, str], a
 
 async def test_lifecycle_follows_the_gdpr_settings(aiohttp_client: Any, make_app: Any, settings: Settings,
                                                    auth: dict[str, str]) -> None:
-    custom = settings.replace({"gdpr.anonymize_after_days": 7, "gdpr.delete_after_days": 30})
+    custom = settings.replace({"gdpr.retention_time": 7, "gdpr.deletion_time_after_retention": 23})
     client = await aiohttp_client(make_app(settings=custom))
     batch = [minimal_record(orderRecordDate="2026-11-20T00:00:00+00:00", tenantOrderRecordId="fresh"),
              minimal_record(orderRecordDate="2026-11-10T00:00:00+00:00", tenantOrderRecordId="old",

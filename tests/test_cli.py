@@ -142,7 +142,7 @@ def test_serve_function_refuses_mongodb_without_a_key(isolated: list[Settings]) 
 
 @pytest.mark.parametrize(("env", "named"), [
     ({"ORDER_RECORDS_SERVER_PORT": "eighty"}, "server.port"),
-    ({"ORDER_RECORDS_GDPR_DELETE_AFTER_DAYS": "1"}, "gdpr.delete_after_days"),
+    ({"ORDER_RECORDS_GDPR_DELETION_TIME_AFTER_RETENTION": "0"}, "gdpr.deletion_time_after_retention"),
     ({"ORDER_RECORDS_SERVER_LOG_LEVEL": "CHATTY"}, "server.log_level"),
     ({"ORDER_RECORDS_JWT_SECRET": "s" * 32, "ORDER_RECORDS_JWT_JWKS_URL": "https://idp.example/jwks.json"}, "jwt."),
 ])

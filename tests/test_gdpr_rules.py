@@ -45,10 +45,10 @@ def stored_record(**overrides: Any) -> dict[str, Any]:
 
 # --- lifecycle_dates -----------------------------------------------------------------------------------------
 
-def test_lifecycle_dates_count_from_the_record_date() -> None:
-    cleanup, deletion = lifecycle_dates(datetime(2026, 11, 1, 9, 15, tzinfo=UTC), 90, 3650)
+def test_cleanup_counts_from_the_record_date_and_deletion_from_the_cleanup() -> None:
+    cleanup, deletion = lifecycle_dates(datetime(2026, 11, 1, 9, 15, tzinfo=UTC), 90, 3560)
     assert cleanup == datetime(2027, 1, 30, 9, 15, tzinfo=UTC)
-    assert deletion == datetime(2036, 10, 29, 9, 15, tzinfo=UTC)  # 3650 days, three leap days in between
+    assert deletion == datetime(2036, 10, 29, 9, 15, tzinfo=UTC)  # 3650 days in all, three leap days in between
 
 
 def test_lifecycle_dates_are_utc_whatever_the_offset() -> None:
@@ -56,7 +56,7 @@ def test_lifecycle_dates_are_utc_whatever_the_offset() -> None:
     cleanup, deletion = lifecycle_dates(local, 1, 2)
     assert cleanup.utcoffset() == timedelta(0) and deletion.utcoffset() == timedelta(0)
     assert cleanup == datetime(2026, 11, 2, 9, 15, tzinfo=UTC)
-    assert deletion == datetime(2026, 11, 3, 9, 15, tzinfo=UTC)
+    assert deletion == datetime(2026, 11, 4, 9, 15, tzinfo=UTC)
     west = datetime(2026, 12, 31, 23, 30, tzinfo=timezone(timedelta(hours=-5)))
     assert lifecycle_dates(west, 0, 0) == (datetime(2027, 1, 1, 4, 30, tzinfo=UTC),) * 2
 
@@ -64,17 +64,17 @@ def test_lifecycle_dates_are_utc_whatever_the_offset() -> None:
 def test_lifecycle_dates_are_exact_days_across_dst() -> None:
     """Days of 24 hours from the instant, not calendar days in a local zone."""
     start = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
-    cleanup, deletion = lifecycle_dates(start, 1, 365)
+    cleanup, deletion = lifecycle_dates(start, 1, 364)
     assert cleanup - start == timedelta(days=1)
     assert deletion - start == timedelta(days=365)
 
 
-@pytest.mark.parametrize(("anonymize_days", "delete_days"), [(0, 0), (0, 1), (90, 3650), (30, 30), (7, 10000)])
-def test_lifecycle_date_offsets(anonymize_days: int, delete_days: int) -> None:
+@pytest.mark.parametrize(("retention", "deletion_after"), [(0, 0), (0, 1), (90, 3560), (30, 30), (7, 10000)])
+def test_lifecycle_date_offsets(retention: int, deletion_after: int) -> None:
     base = datetime(2025, 2, 28, 23, 59, 59, 999000, tzinfo=UTC)
-    cleanup, deletion = lifecycle_dates(base, anonymize_days, delete_days)
-    assert cleanup - base == timedelta(days=anonymize_days)
-    assert deletion - base == timedelta(days=delete_days)
+    cleanup, deletion = lifecycle_dates(base, retention, deletion_after)
+    assert cleanup - base == timedelta(days=retention)
+    assert deletion - cleanup == timedelta(days=deletion_after)
     assert cleanup <= deletion
 
 
@@ -120,20 +120,31 @@ def test_anonymized_consumer_does_not_touch_its_input() -> None:
 
 # --- anonymize -----------------------------------------------------------------------------------------------
 
-def test_anonymize_exact_result() -> None:
+@pytest.mark.parametrize("actor_anonymization", [True, False])
+def test_anonymize_exact_result(actor_anonymization: bool) -> None:
     record = stored_record(version=3)
-    result = anonymize(record, NOW)
+    result = anonymize(record, NOW, actor_anonymization)
     expected = copy.deepcopy(record)
     expected["consumer"] = {"addresses": [{"country": "DE"},
                                           {"country": "AT"},
                                           {"country": "CH"}]}
     expected.update({"anonymized": True, "version": 4, "lastModified": NOW_TEXT})
+    if actor_anonymization:
+        expected["origin"] = {"type": "POS", "terminalId": "T-7"}
+    assert record["origin"] == {"type": "POS", "terminalId": "T-7", "cashierId": "C-3"}
     assert result == expected
+
+
+def test_actor_anonymization_removes_only_the_cashier() -> None:
+    assert anonymize(stored_record(origin={"cashierId": "C-3"}), NOW, True)["origin"] == {}
+    without = stored_record()
+    del without["origin"]
+    assert "origin" not in anonymize(without, NOW, True)
 
 
 def test_anonymize_changes_nothing_else() -> None:
     record = stored_record()
-    result = anonymize(record, NOW)
+    result = anonymize(record, NOW, False)
     assert result.keys() == record.keys()
     changed = {k for k in record if result[k] != record[k]}
     assert changed == {"consumer", "anonymized", "version", "lastModified"}
@@ -144,7 +155,7 @@ def test_anonymize_changes_nothing_else() -> None:
 
 def test_anonymize_removes_every_piece_of_personal_data() -> None:
     record = stored_record()
-    result = anonymize(record, NOW)
+    result = anonymize(record, NOW, True)
     text = repr(result)
     for personal in ("consumer-42", "jane.doe@example.com", "Jane", "Doe", "Hauptstr.", "10115", "Berlin",
                      "+49301234567", "2nd floor", "Max", "Muster", "80331", "München", "Zürich", "+43 1 234", "'Ms'"):
@@ -153,7 +164,7 @@ def test_anonymize_removes_every_piece_of_personal_data() -> None:
 
 def test_anonymize_version_and_last_modified() -> None:
     record = stored_record(version=7, lastModified="2020-01-01T00:00:00.000Z")
-    result = anonymize(record, datetime(2027, 3, 1, 9, 30, 15, 999999, tzinfo=timezone(timedelta(hours=1))))
+    result = anonymize(record, datetime(2027, 3, 1, 9, 30, 15, 999999, tzinfo=timezone(timedelta(hours=1))), True)
     assert result["version"] == 8
     assert result["lastModified"] == "2027-03-01T08:30:15.999Z"  # UTC, milliseconds, truncated
     assert result["anonymized"] is True
@@ -162,7 +173,7 @@ def test_anonymize_version_and_last_modified() -> None:
 def test_anonymize_does_not_mutate_its_input() -> None:
     record = stored_record()
     before = copy.deepcopy(record)
-    result = anonymize(record, NOW)
+    result = anonymize(record, NOW, True)
     assert record == before
     assert record["anonymized"] is False and record["version"] == 1
     assert result is not record and result["consumer"] is not record["consumer"]
@@ -173,21 +184,21 @@ def test_anonymize_does_not_mutate_its_input() -> None:
 def test_anonymize_without_consumer_adds_none() -> None:
     record = stored_record()
     del record["consumer"]
-    result = anonymize(record, NOW)
+    result = anonymize(record, NOW, False)
     assert "consumer" not in result
     assert result == {**record, "anonymized": True, "version": 2, "lastModified": NOW_TEXT}
 
 
 def test_anonymize_consumer_without_addresses() -> None:
     record = stored_record(consumer={"consumerId": "c-1", "email": "x@y.example"})
-    assert anonymize(record, NOW)["consumer"] == {}
+    assert anonymize(record, NOW, True)["consumer"] == {}
 
 
 def test_anonymize_result_is_stable_when_repeated() -> None:
     """A second anonymization removes nothing more; only the bookkeeping moves (the stores never repeat it)."""
-    once = anonymize(stored_record(), NOW)
+    once = anonymize(stored_record(), NOW, True)
     later = NOW + timedelta(days=1)
-    twice = anonymize(once, later)
+    twice = anonymize(once, later, True)
     assert twice["consumer"] == once["consumer"]
     assert twice["version"] == once["version"] + 1
     assert {k: v for k, v in twice.items() if k not in ("version", "lastModified")} == {
@@ -205,6 +216,6 @@ def test_due_from_the_cleanup_date_on_until_anonymized() -> None:
 
 def test_cleaned_up_is_anonymization_at_the_cleanup_date() -> None:
     record = stored_record(gdprCleanupDate="2026-12-30T12:00:00.000Z")
-    assert cleaned_up(record) == anonymize(record, datetime(2026, 12, 30, 12, 0, tzinfo=UTC))
-    assert cleaned_up(record)["lastModified"] == "2026-12-30T12:00:00.000Z"
-    assert "email" not in cleaned_up(record)["consumer"]
+    assert cleaned_up(record, True) == anonymize(record, datetime(2026, 12, 30, 12, 0, tzinfo=UTC), True)
+    assert cleaned_up(record, True)["lastModified"] == "2026-12-30T12:00:00.000Z"
+    assert "email" not in cleaned_up(record, False)["consumer"]

@@ -390,8 +390,8 @@ def test_dates_are_stored_as_given_and_lifecycle_dates_are_utc() -> None:
 
 
 def test_lifecycle_dates_follow_the_settings() -> None:
-    builder = RecordBuilder(GdprSettings(anonymize_after_days=10, delete_after_days=30, sweep_interval_seconds=60,
-                                         sweep_batch_size=500))
+    builder = RecordBuilder(GdprSettings(retention_time=10, deletion_time_after_retention=20,
+                                         actor_anonymization=True, sweep_interval_seconds=60, sweep_batch_size=500))
     built = build(minimal_record(orderRecordDate="2026-11-20T00:00:00Z"), builder=builder)
     assert (built["gdprCleanupDate"], built["deletionDate"]) == ("2026-11-30T00:00:00.000Z",
                                                                  "2026-12-20T00:00:00.000Z")

@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from app.domain.gdpr import GdprPolicy
 from app.settings import DEFAULT_CONFIG, Settings, SettingsError, env_name, load_settings, make_settings, setting_paths
 
 
@@ -41,7 +42,8 @@ def test_defaults_come_from_the_config_file() -> None:
     assert s.jwt == type(s.jwt)(secret="", public_key="", jwks_url="", issuer="", audience="")
     assert not s.jwt.configured
     assert not s.uses_mongodb
-    assert (s.gdpr.anonymize_after_days, s.gdpr.delete_after_days) == (90, 3650)
+    assert (s.gdpr.retention_time, s.gdpr.deletion_time_after_retention) == (90, 3560)
+    assert s.gdpr.actor_anonymization is True and s.orderrecords.enabled is True
     assert s.gdpr.sweep_interval_seconds == 60.0 and isinstance(s.gdpr.sweep_interval_seconds, float)
     assert s.gdpr.sweep_batch_size == 500
 
@@ -72,7 +74,8 @@ def test_load_settings_reads_os_environ_by_default(monkeypatch: pytest.MonkeyPat
 
 @pytest.mark.parametrize(("dotted", "name"), [
     ("mongodb.uri", "ORDER_RECORDS_MONGODB_URI"),
-    ("gdpr.anonymize_after_days", "ORDER_RECORDS_GDPR_ANONYMIZE_AFTER_DAYS"),
+    ("gdpr.retention_time", "ORDER_RECORDS_GDPR_RETENTION_TIME"),
+    ("orderrecords.enabled", "ORDER_RECORDS_ORDERRECORDS_ENABLED"),
     ("sqlite.path", "ORDER_RECORDS_SQLITE_PATH"),
     ("jwt.secret", "ORDER_RECORDS_JWT_SECRET"),
     ("jwt.public_key", "ORDER_RECORDS_JWT_PUBLIC_KEY"),
@@ -87,8 +90,10 @@ def test_env_names(dotted: str, name: str) -> None:
 def test_env_overrides_apply() -> None:
     s = load_settings(env={
         "ORDER_RECORDS_MONGODB_URI": "mongodb://db.example:27017/?replicaSet=rs0",
-        "ORDER_RECORDS_GDPR_ANONYMIZE_AFTER_DAYS": "30",
-        "ORDER_RECORDS_GDPR_DELETE_AFTER_DAYS": " 400 ",
+        "ORDER_RECORDS_GDPR_RETENTION_TIME": "30",
+        "ORDER_RECORDS_GDPR_DELETION_TIME_AFTER_RETENTION": " 400 ",
+        "ORDER_RECORDS_GDPR_ACTOR_ANONYMIZATION": " False ",
+        "ORDER_RECORDS_ORDERRECORDS_ENABLED": "0",
         "ORDER_RECORDS_SQLITE_PATH": "/var/lib/orders.sqlite3",
         "ORDER_RECORDS_SERVER_PORT": "9090",
         "ORDER_RECORDS_GDPR_SWEEP_INTERVAL_SECONDS": "2.5",
@@ -97,7 +102,8 @@ def test_env_overrides_apply() -> None:
         "ORDER_RECORDS": "x",
     })
     assert s.mongodb.uri == "mongodb://db.example:27017/?replicaSet=rs0" and s.uses_mongodb
-    assert s.gdpr.anonymize_after_days == 30 and s.gdpr.delete_after_days == 400
+    assert s.gdpr.retention_time == 30 and s.gdpr.deletion_time_after_retention == 400
+    assert s.gdpr.actor_anonymization is False and s.orderrecords.enabled is False
     assert s.sqlite.path == "/var/lib/orders.sqlite3"
     assert s.server.port == 9090
     assert s.gdpr.sweep_interval_seconds == 2.5
@@ -154,10 +160,12 @@ def test_missing_or_broken_config_file_is_a_settings_error(tmp_path: Path) -> No
     ({"ORDER_RECORDS_SQLITE_PATH": ""}, "sqlite.path"),
     ({"ORDER_RECORDS_MONGODB_DATABASE": ""}, "mongodb.database"),
     ({"ORDER_RECORDS_MONGODB_CONNECT_TIMEOUT_MS": "0"}, "mongodb.connect_timeout_ms"),
-    ({"ORDER_RECORDS_GDPR_ANONYMIZE_AFTER_DAYS": "ninety"}, "gdpr.anonymize_after_days"),
-    ({"ORDER_RECORDS_GDPR_ANONYMIZE_AFTER_DAYS": "-1"}, "gdpr.anonymize_after_days"),
-    ({"ORDER_RECORDS_GDPR_DELETE_AFTER_DAYS": "30"}, "gdpr.delete_after_days"),
-    ({"ORDER_RECORDS_GDPR_ANONYMIZE_AFTER_DAYS": "4000"}, "gdpr.delete_after_days"),
+    ({"ORDER_RECORDS_GDPR_RETENTION_TIME": "ninety"}, "gdpr.retention_time"),
+    ({"ORDER_RECORDS_GDPR_RETENTION_TIME": "0"}, "gdpr.retention_time"),
+    ({"ORDER_RECORDS_GDPR_DELETION_TIME_AFTER_RETENTION": "0"}, "gdpr.deletion_time_after_retention"),
+    ({"ORDER_RECORDS_GDPR_RETENTION_TIME": "3000000"}, "gdpr.deletion_time_after_retention"),
+    ({"ORDER_RECORDS_GDPR_ACTOR_ANONYMIZATION": "yes please"}, "gdpr.actor_anonymization"),
+    ({"ORDER_RECORDS_ORDERRECORDS_ENABLED": ""}, "orderrecords.enabled"),
     ({"ORDER_RECORDS_GDPR_SWEEP_INTERVAL_SECONDS": "0"}, "gdpr.sweep_interval_seconds"),
     ({"ORDER_RECORDS_GDPR_SWEEP_INTERVAL_SECONDS": "nan"}, "gdpr.sweep_interval_seconds"),
     ({"ORDER_RECORDS_GDPR_SWEEP_BATCH_SIZE": "0"}, "gdpr.sweep_batch_size"),
@@ -177,13 +185,23 @@ def test_non_int_port_names_setting_and_env_variable() -> None:
     assert "server.port" in message and "ORDER_RECORDS_SERVER_PORT" in message and "eighty" in message
 
 
-def test_delete_before_anonymize_is_refused() -> None:
+def test_retention_beyond_the_date_range_is_refused() -> None:
     with pytest.raises(SettingsError) as caught:
-        make_settings({"gdpr.anonymize_after_days": 100, "gdpr.delete_after_days": 99})
-    assert "gdpr.delete_after_days" in str(caught.value)
-    assert "gdpr.anonymize_after_days" in str(caught.value)
-    same = make_settings({"gdpr.anonymize_after_days": 100, "gdpr.delete_after_days": 100})
-    assert same.gdpr.delete_after_days == same.gdpr.anonymize_after_days == 100
+        make_settings({"gdpr.retention_time": 1_000_000, "gdpr.deletion_time_after_retention": 2_000_000})
+    assert "gdpr.deletion_time_after_retention" in str(caught.value) and "9999" in str(caught.value)
+    fits = make_settings({"gdpr.retention_time": 1, "gdpr.deletion_time_after_retention": 1})
+    assert fits.gdpr.policy == GdprPolicy(1, 1, True)
+
+
+@pytest.mark.parametrize(("value", "expected"), [(True, True), (False, False), ("true", True), ("FALSE", False)])
+def test_booleans_from_toml_or_text(value: Any, expected: bool) -> None:
+    assert make_settings({"orderrecords.enabled": value}).orderrecords.enabled is expected
+
+
+@pytest.mark.parametrize("value", [1, 0, "maybe", 1.0])
+def test_a_boolean_setting_takes_only_a_boolean(value: Any) -> None:
+    with pytest.raises(SettingsError, match=r"gdpr\.actor_anonymization"):
+        make_settings({"gdpr.actor_anonymization": value})
 
 
 @pytest.mark.parametrize("keys", [
@@ -279,7 +297,7 @@ def test_settings_are_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         s.jwt = s.jwt  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
-        s.gdpr.anonymize_after_days = 0  # type: ignore[misc]
+        s.gdpr.retention_time = 0  # type: ignore[misc]
     assert s.server.port == 8080
 
 

@@ -127,11 +127,11 @@ async def test_a_crash_mid_sweep_leaves_records_whole_and_the_next_sweep_finishe
     real = gdpr_rules.cleaned_up
     calls = {"n": 0}
 
-    def crashing(record: dict[str, Any]) -> dict[str, Any]:
+    def crashing(record: dict[str, Any], actor_anonymization: bool) -> dict[str, Any]:
         calls["n"] += 1
         if calls["n"] == 4:
             raise RuntimeError("process killed")
-        return real(record)
+        return real(record, actor_anonymization)
 
     for module in ("app.store.sqlite", "app.store.mongo"):
         monkeypatch.setattr(f"{module}.cleaned_up", crashing)

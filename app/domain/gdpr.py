@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,13 +11,28 @@ from app.domain.instants import format_instant, parse_instant
 KEPT_ADDRESS_FIELDS = ("country",)
 REMOVED_CONSUMER_FIELDS = ("consumerId", "email")
 ACTOR_FIELD = "cashierId"
+LAST_INSTANT = datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)  # the last one RFC 3339 can write
 
 
-def lifecycle_dates(order_record_date: datetime, anonymize_after_days: int,
-                    delete_after_days: int) -> tuple[datetime, datetime]:
-    """(gdprCleanupDate, deletionDate), both counted from the record's own date, in UTC."""
-    base = order_record_date.astimezone(UTC)
-    return base + timedelta(days=anonymize_after_days), base + timedelta(days=delete_after_days)
+@dataclass(frozen=True)
+class GdprPolicy:
+    """The GDPR configuration in force: days to anonymization, days from it to deletion, and the actor rule."""
+
+    retention_time: int
+    deletion_time_after_retention: int
+    actor_anonymization: bool
+
+
+def days_left(now: datetime) -> int:
+    """Whole days from `now` to the last writable instant: the most retention + deletion a record of today fits."""
+    return (LAST_INSTANT - now).days
+
+
+def lifecycle_dates(order_record_date: datetime, retention_time: int,
+                    deletion_time_after_retention: int) -> tuple[datetime, datetime]:
+    """(gdprCleanupDate, deletionDate) in UTC: the first counted from the record's date, the second from the first."""
+    cleanup = order_record_date.astimezone(UTC) + timedelta(days=retention_time)
+    return cleanup, cleanup + timedelta(days=deletion_time_after_retention)
 
 
 def anonymized_consumer(consumer: dict[str, Any]) -> dict[str, Any]:
@@ -46,15 +62,15 @@ def is_due(record: dict[str, Any], now: datetime) -> bool:
     return not record["anonymized"] and parse_instant(record["gdprCleanupDate"]) <= now
 
 
-def cleaned_up(record: dict[str, Any]) -> dict[str, Any]:
+def cleaned_up(record: dict[str, Any], actor_anonymization: bool) -> dict[str, Any]:
     """The record as anonymization leaves it at its gdprCleanupDate: what the sweep stores, and what every read
     returns in its place once that date has passed, so personal data is never served after it."""
-    return anonymize(record, parse_instant(record["gdprCleanupDate"]))
+    return anonymize(record, parse_instant(record["gdprCleanupDate"]), actor_anonymization)
 
 
-def anonymize(record: dict[str, Any], now: datetime) -> dict[str, Any]:
+def anonymize(record: dict[str, Any], now: datetime, actor_anonymization: bool) -> dict[str, Any]:
     """A copy of the record with personal data removed, marked anonymized, version bumped."""
-    result = anonymized_input(record)
+    result = anonymized_input(record, actor_anonymization)
     if result is record:
         result = dict(record)
     result["anonymized"] = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -11,6 +12,13 @@ import orjson
 from app.domain.digest import Digests
 
 Record = dict[str, Any]
+# Asked for the GDPR configuration's actorAnonymization in force whenever a store anonymizes a record, or serves a
+# due one as anonymized; the app sets it (app.config), a bare store keeps the official default, true.
+ActorRule = Callable[[], Awaitable[bool]]
+
+
+async def actor_anonymization_default() -> bool:
+    return True
 
 
 class StoreUnavailable(Exception):
@@ -43,8 +51,30 @@ class RecordFilter:
     tenant_order_record_id: str | None = None
 
 
+class VersionConflict(Exception):
+    """A configuration write named a version other than the stored one (0: none is stored)."""
+
+    def __init__(self, stored: int) -> None:
+        super().__init__(stored)
+        self.stored = stored
+
+
+class ConfigurationTable(Protocol):
+    """Versioned configuration documents by name, in API shape: `id` (the name), `version`, `created`,
+    `lastModified` and the configuration's own fields."""
+
+    async def get(self, name: str) -> Record | None: ...
+
+    async def put(self, name: str, values: Record, version: int, now: datetime) -> Record:
+        """Store `values` as version `version` + 1 in one conditional write, if `version` is the stored one (0: none
+        is stored yet); else raise VersionConflict. Returns the stored document."""
+
+
 class Store(Protocol):
     """Records go in and come out in API shape: `id` as 24 hex chars, timestamps as ISO 8601 strings."""
+
+    configurations: ConfigurationTable
+    actor_anonymization: ActorRule
 
     async def open(self) -> None:
         """Connect, check the database answers, create indexes (idempotent)."""

@@ -11,11 +11,19 @@ from bson import ObjectId
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure
 
+from app.domain.digest import DIGESTS, Digests
 from app.domain.gdpr import cleaned_up, is_due
 from app.domain.instants import format_instant, parse_instant
 from app.settings import MongoSettings
-from app.domain.digest import DIGESTS, Digests
-from app.store.base import InsertOutcome, Record, RecordFilter, StoreIncompatible, StoreUnavailable
+from app.store.base import (
+    InsertOutcome,
+    Record,
+    RecordFilter,
+    StoreIncompatible,
+    StoreUnavailable,
+    actor_anonymization_default,
+)
+from app.store.mongo_config import MongoConfigurations
 
 DATE_FIELDS = ("created", "lastModified", "gdprCleanupDate", "deletionDate")
 META_COLLECTION = "orderRecordsMeta"
@@ -58,10 +66,10 @@ def stored_digests(doc: dict[str, Any], now: datetime) -> Digests:
     return Digests(None if anonymous else digests.get("content"), digests.get("kept", ""))
 
 
-def as_of(doc: dict[str, Any], now: datetime) -> bytes:
+def as_of(doc: dict[str, Any], now: datetime, actor_anonymization: bool) -> bytes:
     """The stored record serialized; past its gdprCleanupDate and not swept yet, as the sweep will store it."""
     record = to_record(doc)
-    return orjson.dumps(cleaned_up(record) if is_due(record, now) else record)
+    return orjson.dumps(cleaned_up(record, actor_anonymization) if is_due(record, now) else record)
 
 
 def _tenant(tenant_order_record_id: str) -> dict[str, Any]:
@@ -86,6 +94,8 @@ class MongoStore:
     def __init__(self, client: Any, database: str, collection: str = "orderRecords") -> None:
         self.client = client
         self.collection = client[database][collection]
+        self.actor_anonymization = actor_anonymization_default
+        self.configurations = MongoConfigurations(client[database]["configurations"], self._call)
 
     @classmethod
     def from_settings(cls, settings: MongoSettings) -> MongoStore:
@@ -152,12 +162,13 @@ class MongoStore:
                 {"tenantOrderRecordId": _tenant(record["tenantOrderRecordId"])}))
             if existing is None:  # stored and deleted in between: the caller may retry
                 raise StoreUnavailable("duplicate record vanished while reading it back")
-            outcomes.append(InsertOutcome("EXISTS", as_of(existing, now), stored_digests(existing, now)))
+            outcomes.append(InsertOutcome("EXISTS", as_of(existing, now, await self.actor_anonymization()),
+                                          stored_digests(existing, now)))
         return outcomes
 
     async def get_json(self, record_id: str, now: datetime) -> bytes | None:
         doc = await self._call(self.collection.find_one({"_id": ObjectId(record_id)}))
-        return None if doc is None else as_of(doc, now)
+        return None if doc is None else as_of(doc, now, await self.actor_anonymization())
 
     async def list_page(self, filters: RecordFilter, start_after: str | None, size: int,
                         now: datetime) -> tuple[int, list[bytes]]:
@@ -165,7 +176,8 @@ class MongoStore:
         # between them can make the total differ from the page by that write.
         cursor = self.collection.find(_query(filters, start_after)).sort("_id", ASCENDING).limit(size)
         total, docs = await asyncio.gather(self.count(filters), self._call(cursor.batch_size(size).to_list(size)))
-        return total, [as_of(d, now) for d in docs]
+        actor = await self.actor_anonymization()
+        return total, [as_of(d, now, actor) for d in docs]
 
     async def count(self, filters: RecordFilter) -> int:
         return await self._call(self.collection.count_documents(_query(filters)))
@@ -174,9 +186,9 @@ class MongoStore:
         query = {"anonymized": False, "gdprCleanupDate": {"$lte": now}}
         due = await self._call(self.collection.find(query).sort("gdprCleanupDate", ASCENDING).limit(limit)
                                .to_list(limit))
-        done = 0
+        done, actor = 0, await self.actor_anonymization()
         for doc in due:
-            record = cleaned_up(to_record(doc))
+            record = cleaned_up(to_record(doc), actor)
             # Conditioned on the version read: a concurrent sweep that got there first makes this a no-op.
             kept = Digests(None, (doc.get(DIGESTS) or {}).get("kept", ""))
             result = await self._call(self.collection.replace_one(

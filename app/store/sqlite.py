@@ -13,10 +13,18 @@ from typing import Any, TypeVar
 
 import orjson
 
+from app.domain.digest import DIGESTS, Digests
 from app.domain.gdpr import cleaned_up
 from app.domain.instants import parse_instant
-from app.domain.digest import DIGESTS, Digests
-from app.store.base import InsertOutcome, Record, RecordFilter, StoreIncompatible, StoreUnavailable
+from app.store.base import (
+    InsertOutcome,
+    Record,
+    RecordFilter,
+    StoreIncompatible,
+    StoreUnavailable,
+    actor_anonymization_default,
+)
+from app.store.sqlite_config import CONFIG_SCHEMA, SqliteConfigurations
 
 T = TypeVar("T")
 
@@ -83,9 +91,9 @@ def settle(records: list[Record], docs: list[bytes], stored: dict[str, Stored]) 
 DOC_AS_OF_NOW = "doc, anonymized = 0 AND gdpr_cleanup_ms <= ?"
 
 
-def _as_of_now(doc: bytes, due: int) -> bytes:
+def _as_of_now(doc: bytes, due: int, actor_anonymization: bool) -> bytes:
     """A row selected with DOC_AS_OF_NOW, as it is served."""
-    return orjson.dumps(cleaned_up(orjson.loads(doc))) if due else doc
+    return orjson.dumps(cleaned_up(orjson.loads(doc), actor_anonymization)) if due else doc
 DUE_ANY = "SELECT 1 FROM order_records WHERE anonymized = 0 AND gdpr_cleanup_ms <= ? LIMIT 1"
 
 
@@ -121,6 +129,9 @@ class SqliteStore:
         self._write_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-write")
         self._read_pool = self._write_pool if path == ":memory:" else ThreadPoolExecutor(
             1, thread_name_prefix="sqlite-read")
+        self.actor_anonymization = actor_anonymization_default
+        self.configurations = SqliteConfigurations(self._run, self._read_pool, self._write_pool,
+                                                   lambda: self._conn(self._reader), lambda: self._conn(self._writer))
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
@@ -147,7 +158,7 @@ class SqliteStore:
             writer = self._connect()
             self._check_format(writer)
             self._writer = writer
-            self._writer.executescript(SCHEMA)
+            self._writer.executescript(SCHEMA + CONFIG_SCHEMA)
             self._writer.execute(f"PRAGMA user_version = {STORE_FORMAT}")
             self._reader = self._writer if self.path == ":memory:" else self._connect()
 
@@ -179,9 +190,10 @@ class SqliteStore:
         return conn
 
     async def insert_batch(self, records: list[Record], now: datetime) -> list[InsertOutcome]:
-        return await self._run(self._write_pool, self._insert_batch, records, _ms(now))
+        actor = await self.actor_anonymization()
+        return await self._run(self._write_pool, self._insert_batch, records, _ms(now), actor)
 
-    def _insert_batch(self, records: list[Record], now_ms: int) -> list[InsertOutcome]:
+    def _insert_batch(self, records: list[Record], now_ms: int, actor: bool) -> list[InsertOutcome]:
         # One statement, its own transaction, for the whole batch. Every call into sqlite3 hands the GIL to the
         # event loop thread, busy validating, and this thread then waits up to a switch interval to get it back:
         # those waits, not SQLite, held ingest back (five calls per batch before, one now).
@@ -201,7 +213,7 @@ class SqliteStore:
             return [InsertOutcome("CREATED", doc) for doc in docs]
         # Some rows were skipped: their tenantOrderRecordId is stored. Find out which, and return those records.
         tenant_ids = list({r["tenantOrderRecordId"] for r in records if "tenantOrderRecordId" in r})
-        stored = {tenant_id: (rid, _as_of_now(doc, due), Digests(None if due or anonymized else content, kept))
+        stored = {tenant_id: (rid, _as_of_now(doc, due, actor), Digests(None if due or anonymized else content, kept))
                   for tenant_id, rid, doc, due, anonymized, content, kept in conn.execute(
                       f"SELECT tenant_order_record_id, id, {DOC_AS_OF_NOW}, anonymized, content_digest, kept_digest "
                       f"FROM order_records WHERE tenant_order_record_id IN ({','.join('?' * len(tenant_ids))})",
@@ -209,16 +221,18 @@ class SqliteStore:
         outcomes = settle(records, docs, stored)
         again = [i for i, outcome in enumerate(outcomes) if outcome is None]
         if again:
-            for i, outcome in zip(again, self._insert_batch([records[i] for i in again], now_ms), strict=True):
+            for i, outcome in zip(again, self._insert_batch([records[i] for i in again], now_ms, actor), strict=True):
                 outcomes[i] = outcome
         return [o for o in outcomes if o is not None]
 
     async def get_json(self, record_id: str, now: datetime) -> bytes | None:
+        actor = await self.actor_anonymization()
+
         def get() -> bytes | None:
             row = self._conn(self._reader).execute(
                 f"SELECT {DOC_AS_OF_NOW} FROM order_records WHERE id = ?", (_ms(now), bytes.fromhex(record_id))
             ).fetchone()
-            return None if row is None else _as_of_now(*row)
+            return None if row is None else _as_of_now(*row, actor)
 
         return await self._run(self._read_pool, get)
 
@@ -227,6 +241,7 @@ class SqliteStore:
         where, args = _where(filters, start_after)
         page_sql = f"SELECT doc FROM order_records{where} ORDER BY id LIMIT ?"
         page_as_of_now_sql = f"SELECT {DOC_AS_OF_NOW} FROM order_records{where} ORDER BY id LIMIT ?"
+        actor = await self.actor_anonymization()
 
         def read() -> tuple[int, list[bytes]]:
             conn = self._conn(self._reader)
@@ -239,7 +254,7 @@ class SqliteStore:
                     page = [row[0] for row in conn.execute(page_sql, (*args, size))]
                 else:
                     rows = conn.execute(page_as_of_now_sql, (now_ms, *args, size))
-                    page = [_as_of_now(doc, due) for doc, due in rows]
+                    page = [_as_of_now(doc, due, actor) for doc, due in rows]
                 return self._count(conn, filters), page
             finally:
                 conn.execute("COMMIT")
@@ -266,9 +281,10 @@ class SqliteStore:
         return total
 
     async def anonymize_due(self, now: datetime, limit: int) -> int:
-        return await self._run(self._write_pool, self._anonymize_due, now, limit)
+        actor = await self.actor_anonymization()
+        return await self._run(self._write_pool, self._anonymize_due, now, limit, actor)
 
-    def _anonymize_due(self, now: datetime, limit: int) -> int:
+    def _anonymize_due(self, now: datetime, limit: int, actor: bool) -> int:
         conn = self._conn(self._writer)
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -276,7 +292,7 @@ class SqliteStore:
                                "gdpr_cleanup_ms <= ? ORDER BY gdpr_cleanup_ms LIMIT ?", (_ms(now), limit)).fetchall()
             done = 0
             for rid, version, doc in due:
-                record = cleaned_up(orjson.loads(doc))
+                record = cleaned_up(orjson.loads(doc), actor)
                 done += conn.execute(
                     "UPDATE order_records SET doc = ?, anonymized = 1, version = ?, content_digest = NULL "
                     "WHERE id = ? AND version = ? AND anonymized = 0",

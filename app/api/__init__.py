@@ -1,0 +1,1 @@
+"""HTTP handlers beyond the order-record operations, one module per concern."""
