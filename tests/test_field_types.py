@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 
 from app.records import RecordBuilder, RecordRejected
 from app.settings import make_settings
 from tests.conftest import NOW
-from tests.factories import full_record, set_path
+from tests.factories import full_record, minimal_record, set_path
 
 BUILDER = RecordBuilder(make_settings().gdpr)
 ATTRIBUTE = "lineItems.0.article.attributes.0"
@@ -69,3 +70,20 @@ async def test_custom_attributes_null_through_the_api(client: Any, auth: dict[st
     fetched = await (await client.get(f"/api/orderrecords/{result['orderRecord']['id']}", headers=auth)).json()
     assert fetched["customAttributes"] is None
     assert fetched["lineItems"][0]["customAttributes"] is None
+
+
+async def test_quantities_and_defaults_are_served_as_stored_by_every_store(client: Any, auth: dict[str, str]) -> None:
+    """quantity is kept as sent (1, 1.0, 2.5 alike in JSON type), origin.type and attributes are filled in."""
+    lines = [{"article": {"tenantArticleId": f"a{i}"}, "quantity": q} for i, q in enumerate([1, 1.0, 2.5])]
+    record = minimal_record(lineItems=lines, origin={"terminalId": "T-1"})
+    response = await client.put("/api/orderrecords", json={"operations": [record]}, headers=auth)
+    [detail] = (await response.json())["details"]
+    assert detail["status"] == "CREATED", detail
+    text = await (await client.get(f"/api/orderrecords/{detail['orderRecord']['id']}", headers=auth)).text()
+    fetched = orjson.loads(text)
+    assert [(item["quantity"], type(item["quantity"])) for item in fetched["lineItems"]] == [
+        (1, int), (1.0, float), (2.5, float)]
+    assert '"quantity":1.0' in text.replace(" ", "")
+    assert [item["article"]["attributes"] for item in fetched["lineItems"]] == [[], [], []]
+    assert fetched["origin"] == {"type": "POS", "terminalId": "T-1"}
+    assert fetched == detail["orderRecord"]
