@@ -234,7 +234,8 @@ class OrderRecordLineItemArticle(Strict):
 
 class OrderRecordLineItemWarranty(Strict):
     warrantyStartDate = OffsetDateTime()
-    warrantyPeriod = fields.String(validate=FullMatch(WARRANTY_PERIOD), metadata={"example": "P2Y"})
+    warrantyPeriod = fields.String(validate=[validate.Length(max=256), FullMatch(WARRANTY_PERIOD)],
+                                   metadata={"example": "P2Y"})
 
 
 class OrderRecordLineItemReturnPolicy(Strict):

@@ -86,7 +86,7 @@ def options_from_args(argv: list[str] | None) -> Options:
 def print_summary(summary: Summary, options: Options, out: TextIO) -> None:
     rows = [("records read", summary.read), ("malformed lines", summary.malformed)]
     if not options.dry_run:
-        rows[1:1] = [("created", summary.created), ("already existing", summary.already_existing),
+        rows[1:1] = [("created", summary.created), ("unchanged (stored before)", summary.unchanged),
                      ("failed", summary.failed)]
         rows += [("retried requests", summary.retried_requests)]
     if summary.rejected_batches:

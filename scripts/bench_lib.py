@@ -43,15 +43,15 @@ def prepare(count: int, settings: Settings) -> tuple[list[bytes], list[Record], 
     server. The data kept for the run is frozen out of the garbage collector's sight (gc.freeze), so neither these
     timings nor the client's event loop pay for scanning it.
     """
-    bodies = [orjson.dumps({"orderRecords": b}) for b in batches(list(generate_records(count, seed=0, start=0)), BATCH)]
+    bodies = [orjson.dumps({"operations": b}) for b in batches(list(generate_records(count, seed=0, start=0)), BATCH)]
     builder, now = RecordBuilder(settings.gdpr), utc_now()
-    built = [builder.build(raw, str(ObjectId()), now) for body in bodies for raw in orjson.loads(body)["orderRecords"]]
+    built = [builder.build(raw, str(ObjectId()), now) for body in bodies for raw in orjson.loads(body)["operations"]]
     gc.collect()
     gc.freeze()
     spent = [0.0, 0.0, 0.0]
     for body in bodies:
         t0 = time.thread_time()
-        raws = parse_json(body)["orderRecords"]
+        raws = parse_json(body)["operations"]
         t1 = time.thread_time()
         records = [builder.build(raw, str(ObjectId()), now) for raw in raws]
         t2 = time.thread_time()
@@ -118,7 +118,9 @@ def page_starts(ids: list[str]) -> list[str | None]:
 
 async def http_ingest(session: aiohttp.ClientSession, url: str, bodies: list[bytes], concurrency: int,
                       headers: dict[str, str]) -> tuple[float, float, list[str]]:
-    """Seconds (wall, client CPU) to PUT every body; then (untimed) check each was CREATED; and the ids."""
+    """Seconds (wall, client CPU) to PUT every body; then (untimed) check each was CREATED; and the ids.
+
+    The store is fresh, so anything else (an UNCHANGED would mean nothing was written) makes the figures void."""
     async def put(body: bytes) -> bytes:
         async with session.put(url, data=body, headers=headers) as resp:
             data = await resp.read()
@@ -129,11 +131,22 @@ async def http_ingest(session: aiohttp.ClientSession, url: str, bodies: list[byt
     cpu = time.process_time()
     elapsed, answers = await timed(pool(bodies, concurrency, put))
     cpu = time.process_time() - cpu
-    results = [r for a in answers for r in orjson.loads(a)["results"]]
-    failed = [r for r in results if r["status"] != "CREATED"]
-    if failed:
-        raise RuntimeError(f"{len(failed)} records not CREATED, first: {str(failed[0])[:300]}")
-    return elapsed, cpu, [r["orderRecord"]["id"] for r in results]
+    return elapsed, cpu, created_ids(answers)
+
+
+def created_ids(answers: list[bytes]) -> list[str]:
+    """The ids of the records the bulk answers created; RuntimeError if any detail is not CREATED."""
+    details, created = [], 0
+    for answer in answers:
+        body = orjson.loads(answer)
+        details += body["details"]
+        created += body["summary"]["created"]
+    others = [d for d in details if d["status"] != "CREATED"]
+    if others or created != len(details):
+        first = str(others[0])[:300] if others else "none"
+        raise RuntimeError(f"{len(details) - created} records not CREATED (summary says {created} of "
+                           f"{len(details)}), first: {first}")
+    return [d["orderRecord"]["id"] for d in details]
 
 
 async def http_reads(session: aiohttp.ClientSession, url: str, starts: list[str | None], ids: list[str],

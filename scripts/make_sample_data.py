@@ -1,4 +1,4 @@
-"""Generate realistic synthetic OrderRecordForCreation records as JSON Lines."""
+"""Generate realistic synthetic OrderRecordForCreation records (the official shape) as JSON Lines."""
 
 from __future__ import annotations
 
@@ -9,69 +9,60 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
 from random import Random
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TextIO
 
 import orjson
-from app.domain.money import minor_unit
 
-# currency -> units per EUR (decimal places come from the service's own ISO 4217 table)
-EUR_RATES = {"EUR": 1.0, "USD": 1.1, "GBP": 0.85, "CHF": 0.95, "SEK": 11.5, "DKK": 7.45, "JPY": 160.0, "KWD": 0.33}
-# country -> (currency, VAT rate (None: US sales tax, not included), winter UTC offset, summer offset, weight)
-COUNTRIES = {"DE": ("EUR", 19.0, 1, 2), "AT": ("EUR", 20.0, 1, 2), "NL": ("EUR", 21.0, 1, 2),
-             "FR": ("EUR", 20.0, 1, 2), "GB": ("GBP", 20.0, 0, 1), "US": ("USD", None, -5, -4),
-             "CH": ("CHF", 8.1, 1, 2), "SE": ("SEK", 25.0, 1, 2), "DK": ("DKK", 25.0, 1, 2),
-             "JP": ("JPY", 10.0, 9, 9), "KW": ("KWD", 0.0, 3, 3)}
-FACILITIES = [("berlin", "DE", 8), ("hamburg", "DE", 6), ("munich", "DE", 6), ("cologne", "DE", 4),
-              ("frankfurt", "DE", 4), ("vienna", "AT", 3), ("amsterdam", "NL", 3), ("paris", "FR", 3),
-              ("london", "GB", 4), ("manchester", "GB", 2), ("newyork", "US", 4), ("chicago", "US", 2),
-              ("sanfrancisco", "US", 2), ("zurich", "CH", 2), ("geneva", "CH", 1), ("stockholm", "SE", 2),
-              ("copenhagen", "DK", 1), ("tokyo", "JP", 2), ("osaka", "JP", 1), ("kuwaitcity", "KW", 1)]
-FACILITY_WEIGHTS = [w for _, _, w in FACILITIES]
-US_SALES_TAX = {"newyork": 8.875, "chicago": 10.25, "sanfrancisco": 8.625}
-DEPOSIT_MINOR = {"DE": 25, "AT": 25, "NL": 15, "SE": 100, "DK": 150}  # per bottle, local minor units
-# category -> (code, titles, EUR price range, unit, warranty?, returnable?)
-CATALOG = [
-    ("grocery", "GRC", ["Sparkling Water 1L", "Apple Juice 1L", "Craft Beer 0.5L", "Cola 1.5L"], (0.6, 4),
-     "bottle", False, False),
-    ("grocery", "GRC", ["Organic Bananas", "Whole Milk 1L", "Sourdough Bread", "Espresso Beans 500g",
-                        "Cheddar 200g", "Basmati Rice 1kg"], (0.9, 12), "pcs", False, False),
-    ("apparel", "APP", ["Slim Fit Jeans", "Merino Sweater", "Rain Jacket", "Cotton T-Shirt", "Running Socks",
-                        "Leather Belt"], (9, 180), "pcs", False, True),
-    ("electronics", "ELE", ["Wireless Earbuds", "USB-C Charger 65W", "Smart Watch", "Bluetooth Speaker",
-                            "4K Monitor 27\"", "Mechanical Keyboard"], (15, 700), "pcs", True, True),
-    ("home", "HOM", ["Ceramic Mug", "Bath Towel", "LED Bulb E27", "Scented Candle", "Cast Iron Pan"],
-     (3, 90), "pcs", False, True),
-    ("beauty", "BEA", ["Face Cream 50ml", "Shampoo 250ml", "Sunscreen SPF50", "Lip Balm"], (2, 45), "pcs",
-     False, False),
-]
-COLORS = [("black", "schwarz"), ("navy", "marineblau"), ("grey", "grau"), ("red", "rot"), ("green", "grün")]
-FIRST = ["Anna", "Lukas", "Mia", "Jonas", "Sofia", "Noah", "Emma", "Liam", "Lea", "Jürgen", "Chloé", "Oliver",
-         "Yuki", "Fatima", "Lars", "Olivia", "James", "Hiro", "Ingrid", "Mateo"]
-LAST = ["Müller", "Schmidt", "Meyer", "Smith", "Johnson", "Dubois", "de Vries", "Andersson", "Tanaka",
-        "Al-Sabah", "Huber", "Brown", "Rossi", "Nielsen", "Weber", "Garcia", "Sato", "Fischer"]
-STREETS = ["Hauptstraße", "Main Street", "Bahnhofstraße", "High Street", "Kungsgatan", "Rue de Rivoli",
-           "Prinsengracht", "Broadway", "Ringstraße", "Elm Avenue"]
-ASCII = str.maketrans({"ü": "ue", "ö": "oe", "ä": "ae", "é": "e", "ß": "ss", " ": "", "-": ""})
+from app.domain.currencies import minor_unit
+from scripts.sample_catalog import (
+    ASCII,
+    CATALOG,
+    COLORS,
+    COUNTRIES,
+    DEPOSIT_MINOR,
+    EUR_RATES,
+    FACILITIES,
+    FACILITY_WEIGHTS,
+    FIRST,
+    LAST,
+    STREETS,
+    US_SALES_TAX,
+)
+
 DAY = 86400.0
+PROGRESS_EVERY = 10_000
+DEFAULT_OUT = "data/sample.jsonl.gz"  # data/ is git-ignored
 
 
-def money(rng: Random, eur: float, currency: str) -> dict[str, Any]:
-    """A MonetaryValue worth about `eur` euros, rounded to a shop-like price in minor units."""
-    dp, rate = minor_unit(currency), EUR_RATES[currency]
-    value = max(1, round(eur * rate * 10**dp))
+def minor(amount: Decimal) -> int:
+    """An amount rounded half to even to the minor unit, as the service's totals round."""
+    return int(amount.quantize(Decimal(1), ROUND_HALF_EVEN))
+
+
+def unit_price(rng: Random, eur: float, currency: str) -> int:
+    """About `eur` euros in `currency`'s minor units, rounded to a shop-like price."""
+    dp = minor_unit(currency)
+    value = max(1, round(eur * EUR_RATES[currency] * 10**dp))
     if dp == 0:
-        value = max(10, value // 10 * 10)
-    elif value > 10**dp:
-        value = value // 10**dp * 10**dp + rng.choice((0, 49, 95, 99)) * 10 ** (dp - 2)
-    return mv(value, currency, rng)
+        return max(10, value // 10 * 10)
+    if value > 10**dp:
+        return value // 10**dp * 10**dp + rng.choice((0, 49, 95, 99)) * 10 ** (dp - 2)
+    return value
 
 
 def mv(value: int, currency: str, rng: Random) -> dict[str, Any]:
+    """A MonetaryValue; decimalPlaces left to the service's default half of the time."""
     out: dict[str, Any] = {"value": value, "currency": currency}
     if rng.random() < 0.5:
         out["decimalPlaces"] = minor_unit(currency)
     return out
+
+
+def attr(category: str, key: str, value: object) -> dict[str, Any]:
+    return {"category": category, "key": key, "value": str(value)}
 
 
 def make_date(rng: Random, now: float, country: str) -> datetime:
@@ -84,7 +75,8 @@ def make_date(rng: Random, now: float, country: str) -> datetime:
     return datetime.fromtimestamp(ts, timezone(timedelta(hours=summer if 4 <= month <= 10 else winter)))
 
 
-def line_item(rng: Random, when: datetime, country: str, currency: str) -> dict[str, Any]:
+def line_item(rng: Random, when: datetime, country: str, currency: str) -> tuple[dict[str, Any], dict[str, int]]:
+    """A line and its amounts (subtotal, discount, surcharge) as the service's totals read its attributes."""
     category, code, titles, (low, high), unit, warranty, returnable = rng.choice(CATALOG)
     index = rng.randrange(len(titles))
     article: dict[str, Any] = {"tenantArticleId": f"{code}-{index:02d}{rng.randrange(400):04d}",
@@ -99,13 +91,27 @@ def line_item(rng: Random, when: datetime, country: str, currency: str) -> dict[
                            "valueLocalized": {"de_DE": color[1], "en_US": color[0]}})
     elif category == "electronics":
         attributes.append({"key": "brand", "value": rng.choice(["Sonora", "Voltix", "Nordlicht", "Kaizen"])})
-    if rng.random() < 0.85:
-        article["attributes"] = attributes
-    quantity = rng.choices((1, 2, 3, 4, 6, 12), (70, 17, 6, 3, 3, 1))[0]
-    item: dict[str, Any] = {"article": article, "quantity": quantity, "measurementUnitKey": unit,
-                            "price": money(rng, rng.uniform(low, high), currency)}
+    price = unit_price(rng, rng.uniform(low, high), currency)
+    attributes += [attr("basePrice", "value", price), attr("basePrice", "currency", currency)]
+    if rng.random() < 0.5:
+        attributes.append(attr("basePrice", "decimalPlaces", minor_unit(currency)))
+    if unit == "kg":
+        quantity: float = rng.choice((1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.2))
+    else:
+        quantity = rng.choices((1, 2, 3, 4, 6, 12), (70, 17, 6, 3, 3, 1))[0]
+    amounts = {"subtotal": minor(Decimal(str(quantity)) * price), "discount": 0, "surcharge": 0}
+    if rng.random() < 0.08:  # a markdown, for the whole line: a percentage or an amount
+        if rng.random() < 0.5:
+            attributes.append(attr("discount", "percentage", 20))
+            amounts["discount"] = minor(Decimal(amounts["subtotal"]) * 20 / 100)
+        else:
+            amounts["discount"] = amounts["subtotal"] // 4
+            attributes.append(attr("discount", "value", amounts["discount"]))
     if unit == "bottle" and country in DEPOSIT_MINOR:
-        item["deposit"] = mv(DEPOSIT_MINOR[country], currency, rng)
+        amounts["surcharge"] = int(quantity) * DEPOSIT_MINOR[country]
+        attributes.append(attr("surcharge", "value", amounts["surcharge"]))
+    article["attributes"] = attributes
+    item: dict[str, Any] = {"article": article, "quantity": quantity, "measurementUnitKey": unit}
     if warranty:
         period = "P3Y" if rng.random() < 0.1 else "P1Y" if country in ("US", "JP") else "P2Y"
         item["warranty"] = {"warrantyStartDate": when.isoformat(timespec="seconds"), "warrantyPeriod": period}
@@ -114,26 +120,22 @@ def line_item(rng: Random, when: datetime, country: str, currency: str) -> dict[
         item["returnPolicy"] = {"isReturnable": True, "returnWindowEndDate": end}
     elif rng.random() < 0.2:
         item["returnPolicy"] = {"isReturnable": False}
-    if rng.random() < 0.01:  # a returned item booked on the same receipt
-        item["quantity"] = 1
-        item["price"]["value"] = -item["price"]["value"]
-        item["customAttributes"] = {"returnReason": rng.choice(["defective", "wrong size", "changed mind"])}
-    return item
+    if rng.random() < 0.02:
+        item["customAttributes"] = {"scannedBy": rng.choice(["hand-scanner", "self-checkout", "till"])}
+    return item, amounts
 
 
 def consumer(rng: Random, country: str) -> dict[str, Any]:
     first, last = rng.choice(FIRST), rng.choice(LAST)
     addresses = []
     for i in range(rng.choices((1, 2, 3), (70, 22, 8))[0]):
-        phone = f"+{rng.randint(1, 99)} {rng.randint(10**8, 10**9)}"
         where = country if i == 0 or rng.random() < 0.8 else rng.choice(list(COUNTRIES))
-        address: dict[str, Any] = {"addressType": "POSTAL_ADDRESS" if i == 0 else "INVOICE_ADDRESS",
-                                   "salutation": rng.choice(["Mr", "Ms", "Mx"]), "firstName": first,
-                                   "lastName": last, "street": rng.choice(STREETS),
+        address: dict[str, Any] = {"firstName": first, "lastName": last, "street": rng.choice(STREETS),
                                    "houseNumber": str(rng.randint(1, 220)),
                                    "postalCode": f"{rng.randint(1000, 99999):05d}",
-                                   "city": rng.choice(FACILITIES)[0].title(), "country": where,
-                                   "phoneNumbers": [{"value": phone, "type": rng.choice(["MOBILE", "HOME"])}]}
+                                   "city": rng.choice(FACILITIES)[0].title(), "country": where}
+        if where == "US":
+            address["province"] = rng.choice(["NY", "IL", "CA"])
         if rng.random() < 0.05:
             address["companyName"] = f"{last} GmbH"
             address["additionalAddressInfo"] = "c/o reception"
@@ -144,16 +146,15 @@ def consumer(rng: Random, country: str) -> dict[str, Any]:
     return {"consumerId": f"cust-{rng.randrange(10**7):07d}", "email": email, "addresses": addresses}
 
 
-def payments(rng: Random, total: int, currency: str, when: datetime, online: bool) -> list[dict[str, Any]]:
-    def pay(method: str, amount: int, status: str = "COMPLETED", refunded: int | None = None) -> dict:
-        out = {"method": method, "amount": mv(amount, currency, rng), "status": status,
-               "transactionId": f"txn-{rng.getrandbits(64):016x}",
-               "paidAt": (when + timedelta(seconds=rng.randint(1, 300))).isoformat(timespec="seconds")}
-        if refunded is not None:
-            out["refundedAmount"] = mv(refunded, currency, rng)
+def payments(rng: Random, total: int, tax: int, currency: str, receipt: str) -> list[dict[str, Any]]:
+    """Payments whose COMPLETED, REFUNDED and PARTIALLY_REFUNDED values add up to `total`."""
+    def pay(method: str, amount: int, status: str = "COMPLETED") -> dict[str, Any]:
+        out = {"paymentMethod": method, "value": mv(amount, currency, rng), "status": status,
+               "transactionId": f"txn-{rng.getrandbits(64):016x}", "receiptNumber": receipt}
+        if tax and amount == total and rng.random() < 0.3:
+            out["taxValue"] = mv(tax, currency, rng)
         return out
-    methods = ["CARD", "PAYPAL", "INVOICE"] if online else ["CARD", "CARD", "CASH", "MOBILE_WALLET"]
-    method = rng.choice(methods)
+    method = rng.choice(["CARD", "CARD", "CASH", "MOBILE_WALLET"])
     roll = rng.random()
     if roll < 0.85 or total <= 1:
         return [pay(method, total)]
@@ -161,55 +162,71 @@ def payments(rng: Random, total: int, currency: str, when: datetime, online: boo
         gift = rng.randint(1, total - 1)
         return [pay("GIFT_CARD", gift), pay(method, total - gift)]
     if roll < 0.94:
-        return [pay("CARD", total, "FAILED"), pay("CASH" if not online else "PAYPAL", total)]
+        return [pay("CARD", total, "FAILED"), pay("CASH", total)]
     if roll < 0.97:
-        return [pay(method, total, "REFUNDED", total)]
+        return [pay(method, total, "REFUNDED")]
     if roll < 0.99:
-        return [pay(method, total, "PARTIALLY_REFUNDED", rng.randint(1, total - 1))]
-    return [pay(method, total, "CANCELLED")]
+        return [pay(method, total, "PARTIALLY_REFUNDED")]
+    return [pay(method, total, "CANCELLED"), pay("CASH", total)]
+
+
+def order_pricing(rng: Random, base: int, currency: str) -> tuple[dict[str, Any], int, int]:
+    """Order-level discounts and fees on `base` (subtotal - line discounts + surcharges): (pricing, discount, fees)."""
+    pricing: dict[str, Any] = {}
+    discount = fees = 0
+    roll = rng.random()
+    if roll < 0.12 and base > 0:
+        discount = minor(Decimal(base) * 10 / 100)
+        entry: dict[str, Any] = {"type": "PERCENTAGE", "percentage": 10, "name": "10% off voucher",
+                                 "nameLocalized": {"de_DE": "10 % Rabatt"}, "code": f"V{rng.randrange(10**6):06d}"}
+        if rng.random() < 0.5:  # else left to the service, which computes the same
+            entry["value"] = mv(discount, currency, rng)
+        pricing["discounts"] = [entry]
+    elif roll < 0.18:
+        discount = min(base // 2, unit_price(rng, 5, currency))
+        pricing["discounts"] = [{"type": "ABSOLUTE", "name": "Loyalty reward", "context": "loyalty",
+                                 "tenantDiscountId": "LOYALTY-5", "value": mv(discount, currency, rng)}]
+    if rng.random() < 0.1:
+        fees = unit_price(rng, 0.2, currency)
+        pricing["fees"] = [{"name": "Carrier bag", "value": mv(fees, currency, rng)}]
+    return pricing, discount, fees
 
 
 def make_record(seed: int, n: int, now: float) -> dict[str, Any]:
+    """One POS sale. Prices are gross, as the service's totals read them: every tax is contained in them."""
     rng = Random(seed * 1_000_003 + n)
     city, country, _ = rng.choices(FACILITIES, FACILITY_WEIGHTS)[0]
     currency, vat = COUNTRIES[country][0], COUNTRIES[country][1]
+    rate = US_SALES_TAX[city] if vat is None else vat
     when = make_date(rng, now, country)
-    online = rng.random() < 0.2
     count = rng.choices((1, 2, 3, 4, 5, 6, 8, 10, 14, 20), (6, 9, 20, 24, 18, 9, 7, 4, 2, 1))[0]
-    items = [line_item(rng, when, country, currency) for _ in range(count)]
-    subtotal = sum(i["quantity"] * i["price"]["value"] for i in items)
-    deposits = sum(i["quantity"] * i["deposit"]["value"] for i in items if "deposit" in i)
-    pricing: dict[str, Any] = {}
-    discount = round(subtotal * 0.1) if subtotal > 0 and rng.random() < 0.2 else 0
-    fee = money(rng, rng.choice((0.2, 4.9)), currency) if rng.random() < 0.1 else None
-    if discount:
-        pricing["discounts"] = [{"type": "COUPON", "description": "10% off voucher",
-                                 "amount": mv(discount, currency, rng)}]
-    if fee:
-        pricing["fees"] = [{"type": "SERVICE", "description": "Carrier bag or delivery", "amount": fee}]
-    net = subtotal - discount + (fee["value"] if fee else 0)
-    extra_tax = 0
-    if vat is None:
-        rate = US_SALES_TAX[city]
-        extra_tax = round(net * rate / 100)
-        pricing["taxes"] = [{"type": "SALES_TAX", "rate": rate, "amount": mv(extra_tax, currency, rng),
-                             "includedInPrice": False}]
-    elif vat:
-        tax = mv(round(net * vat / (100 + vat)), currency, rng)
-        pricing["taxes"] = [{"type": "VAT", "rate": vat, "amount": tax, "includedInPrice": True}]
+    lines = [line_item(rng, when, country, currency) for _ in range(count)]
+    items = [item for item, _ in lines]
+    base = sum(a["subtotal"] - a["discount"] + a["surcharge"] for _, a in lines)
+    pricing, discount, fees = order_pricing(rng, base, currency)
+    total = base - discount + fees
+    tax = minor(Decimal(total) * Decimal(str(rate)) / (100 + Decimal(str(rate))))
+    if rate and rng.random() < 0.3:  # the tax per line instead of per order
+        for item, amounts in lines:
+            line_total = Decimal(amounts["subtotal"] - amounts["discount"] + amounts["surcharge"])
+            line_tax = minor(line_total * Decimal(str(rate)) / (100 + Decimal(str(rate))))
+            item["article"]["attributes"].append(attr("tax", "value", line_tax))
+    elif rate:
+        pricing["taxes"] = [{"type": "VAT" if vat else "SALES_TAX", "scope": "ORDER", "ratePercent": rate,
+                             "value": mv(tax, currency, rng), "taxableValue": mv(total - tax, currency, rng)}]
     record: dict[str, Any] = {"tenantOrderRecordId": f"legacy-{seed}-{n}",
                               "orderRecordDate": when.isoformat(timespec="seconds"),
                               "facilityRef": f"store-{city}-01", "lineItems": items}
-    if online or rng.random() < 0.6:
+    if rng.random() < 0.2:  # a loyalty-card customer
         record["consumer"] = consumer(rng, country)
-    record["payments"] = payments(rng, net + deposits + extra_tax, currency, when, online)
-    if not online:
-        record["origin"] = {"terminalId": f"POS-{city[:3].upper()}-{rng.randint(1, 12):02d}",
-                            "cashierId": f"C{rng.randint(100, 999)}"}
+    receipt = f"R-{city[:3].upper()}-{rng.randrange(10**8):08d}"
+    record["payments"] = payments(rng, total, tax, currency, receipt)
+    record["origin"] = {"type": "POS", "terminalId": f"POS-{city[:3].upper()}-{rng.randint(1, 12):02d}",
+                        "cashierId": f"C{rng.randint(100, 999)}"}
     if pricing:
         record["pricing"] = pricing
-    record["customAttributes"] = {"legacySystem": rng.choice(["kasse-v2", "webshop-2019", "pos-classic"]),
-                                  "channel": "ONLINE" if online else "STORE", "importSeed": seed}
+    record["customAttributes"] = {"legacySystem": rng.choice(["kasse-v2", "pos-classic"]), "channel": "STORE",
+                                  "importSeed": seed}
     return record
 
 
@@ -222,10 +239,14 @@ def generate_records(count: int, seed: int = 0, start: int = 0, *,
         yield make_record(seed, n, now_ts)
 
 
-def write_records(out: BinaryIO, count: int, seed: int, start: int, now: datetime | None) -> None:
+def write_records(out: BinaryIO, count: int, seed: int, start: int, now: datetime | None,
+                  progress: TextIO | None = None) -> None:
+    """Write the records as JSON Lines, with a line on `progress` every PROGRESS_EVERY records."""
     dumps = orjson.dumps
-    for record in generate_records(count, seed, start, now=now):
+    for done, record in enumerate(generate_records(count, seed, start, now=now), 1):
         out.write(dumps(record) + b"\n")
+        if progress is not None and done % PROGRESS_EVERY == 0 and done < count:
+            print(f"{done:,} of {count:,} records ({done * 100 // count}%)", file=progress, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -234,20 +255,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="random seed (same seed, same records)")
     parser.add_argument("--start", type=int, default=0, help="index of the first record")
     parser.add_argument("--now", type=datetime.fromisoformat, help="anchor date (default: today, UTC)")
-    parser.add_argument("--out", default="-", help="output file (.gz: gzip) or - for stdout")
+    parser.add_argument("--out", default=DEFAULT_OUT,
+                        help=f"output file (.gz: gzip) or - for stdout (default: {DEFAULT_OUT})")
     args = parser.parse_args(argv)
     now = args.now if args.now is None or args.now.tzinfo else args.now.replace(tzinfo=UTC)
+    started = time.perf_counter()
     if args.out == "-":
         try:
-            write_records(sys.stdout.buffer, args.count, args.seed, args.start, now)
+            write_records(sys.stdout.buffer, args.count, args.seed, args.start, now, sys.stderr)
             sys.stdout.buffer.flush()
         except BrokenPipeError:  # e.g. piped into `head`
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 1
     else:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         with open(args.out, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6) \
                 if args.out.endswith(".gz") else raw as out:
-            write_records(out, args.count, args.seed, args.start, now)
+            write_records(out, args.count, args.seed, args.start, now, sys.stderr)
+    where = "stdout" if args.out == "-" else args.out
+    print(f"wrote {args.count:,} records to {where} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return 0
 
 

@@ -20,7 +20,7 @@ import pytest
 from aiohttp import web
 
 from scripts import backfill
-from scripts.backfill_lib import reader
+from scripts.backfill_lib import client, reader
 from scripts.backfill_lib.checkpoint import Checkpoint, Ledger
 from scripts.backfill_lib.model import Batch, Options, Summary
 from scripts.backfill_lib.runner import run
@@ -49,9 +49,9 @@ class FakeService:
         return app
 
     @staticmethod
-    def problem(status: int, detail: str, **extra: Any) -> web.Response:
-        body = {"type": "about:blank", "title": "error", "status": status, "detail": detail, **extra}
-        return web.Response(status=status, body=orjson.dumps(body), content_type="application/problem+json")
+    def problem(status: int, *descriptions: str) -> web.Response:
+        body = [{"summary": "error", "description": d} for d in descriptions]
+        return web.Response(status=status, body=orjson.dumps(body), content_type="application/json")
 
     async def handle(self, request: web.Request) -> web.Response:
         self.requests += 1
@@ -69,33 +69,42 @@ class FakeService:
                 response.headers["Retry-After"] = "1"
             return response
         assert request.content_type == "application/json"
-        records = (await request.json())["orderRecords"]
+        records = (await request.json())["operations"]
         if not 1 <= len(records) <= 25:
-            return self.problem(400, "1 to 25 records per request")
+            return self.problem(400, "operations: 1 to 25 records per request")
         if any(r.get("tenantOrderRecordId") == "poison" for r in records):
-            errors = [{"field": "orderRecords.0.x", "message": "bad"}]
-            return self.problem(400, "unknown field", errors=errors)
+            return self.problem(400, "operations: not valid", "operations.0.x: bad")
         number = str(records[0].get("tenantOrderRecordId", "")).rsplit("-", 1)[-1]
         first = int(number) if number.isdigit() else -1
         if first in self.slow or self.latency:
             await asyncio.sleep(self.latency or 0.05)
-        results = []
+        details = []
         for record in records:
             key = record.get("tenantOrderRecordId")
             self.received.append(key)
             if "facilityRef" not in record:
-                errors = [{"field": "facilityRef", "message": "required"}]
-                results.append({"status": "FAILED", "errors": errors})
+                details.append(failed("facilityRef: Missing data for required field."))
             elif key in self.stored:
-                results.append({"status": "ALREADY_EXISTS", "orderRecord": self.stored[key]})
+                stored = self.stored[key]
+                if {k: v for k, v in stored.items() if k not in ("id", "version")} == record:
+                    details.append({"status": "UNCHANGED", "orderRecord": stored})
+                else:
+                    details.append(failed(f"tenantOrderRecordId: {key!r} is stored already with other content, "
+                                          f"as order record {stored['id']}; order records cannot be changed."))
             else:
                 stored = {**record, "id": f"{len(self.stored) + len(self.anonymous):024x}", "version": 1}
                 if key is None:
                     self.anonymous.append(stored)
                 else:
                     self.stored[key] = stored
-                results.append({"status": "CREATED", "orderRecord": stored})
-        return web.json_response({"results": results})
+                details.append({"status": "CREATED", "orderRecord": stored})
+        statuses = [d["status"] for d in details]
+        summary = {"created": statuses.count("CREATED"), "updated": 0, "unchanged": statuses.count("UNCHANGED")}
+        return web.json_response({"summary": summary, "details": details})
+
+
+def failed(message: str) -> dict[str, Any]:
+    return {"status": "FAILED", "error": {"type": "VALIDATION", "message": message}}
 
 
 @pytest.fixture
@@ -144,7 +153,7 @@ async def test_full_run_stores_every_record_once(service: FakeService, tmp_path:
     data = records(130)
     source = write_jsonl(tmp_path / "orders.jsonl", data)
     summary = await run(options(service, tmp_path, source))
-    assert (summary.created, summary.already_existing, summary.failed, summary.exit_code) == (130, 0, 0, 0)
+    assert (summary.created, summary.unchanged, summary.failed, summary.exit_code) == (130, 0, 0, 0)
     assert service.requests == 6 and sorted(service.received) == sorted(ids(data))
     assert service.stored["legacy-7-42"]["lineItems"] == data[42]["lineItems"]
     state = json.loads((tmp_path / "orders.jsonl.checkpoint.json").read_text())["files"]
@@ -196,7 +205,7 @@ async def test_interrupted_run_resumes_without_duplicates_or_gaps(service: FakeS
     assert service.requests - first_requests == (500 - done) // 25  # only the rest is sent
     assert sorted(service.received[first_received:]) == sorted(ids(data)[done:])  # each once, none before
     assert sorted(service.stored) == sorted(ids(data))  # nothing missing, nothing stored twice
-    assert summary.created + summary.already_existing == 500 - done
+    assert summary.created + summary.unchanged == 500 - done
     assert json.loads(checkpoint.read_text())["files"][str(source.resolve())]["complete"] is True
 
 
@@ -281,6 +290,7 @@ async def test_auth_failure_stops_without_retry_or_leaking_the_token(
     assert await asyncio.to_thread(backfill.main, argv) == 2
     out, err = capsys.readouterr()
     assert service.requests == 1 and "HTTP 401" in err and "wrong-token-value" not in out + err
+    assert "(error: invalid token)" in err  # the ApiError's summary and description
 
 
 async def test_malformed_lines_and_failed_records_go_to_rejects(service: FakeService, tmp_path: Path) -> None:
@@ -295,10 +305,11 @@ async def test_malformed_lines_and_failed_records_go_to_rejects(service: FakeSer
     rejects = read_rejects(tmp_path)
     assert [(r["line"], r["source"]) for r in rejects] == [(6, str(source)), (11, str(source)),
                                                            (13, str(source)), (14, str(source))]
-    assert rejects[0]["errors"] == [{"field": "facilityRef", "message": "required"}]
+    assert rejects[0]["error"] == {"type": "VALIDATION", "message": "facilityRef: Missing data for required field."}
     assert rejects[0]["record"]["tenantOrderRecordId"] == "legacy-7-5"
-    assert rejects[1]["record"] == '{"broken": ' and "invalid JSON" in rejects[1]["errors"][0]["message"]
-    assert rejects[2]["record"] == [1, 2] and "not a JSON object" in rejects[2]["errors"][0]["message"]
+    assert rejects[1]["record"] == '{"broken": ' and rejects[1]["error"]["type"] == "MALFORMED"
+    assert "invalid JSON" in rejects[1]["error"]["message"]
+    assert rejects[2]["record"] == [1, 2] and "not a JSON object" in rejects[2]["error"]["message"]
 
 
 async def test_batch_rejected_with_400_is_not_retried(service: FakeService, tmp_path: Path) -> None:
@@ -310,7 +321,51 @@ async def test_batch_rejected_with_400_is_not_retried(service: FakeService, tmp_
     assert service.requests == 2 and summary.retried_requests == 0
     rejects = read_rejects(tmp_path)
     assert [r["line"] for r in rejects] == list(range(26, 51))
-    assert "HTTP 400" in rejects[0]["errors"][0]["message"] and rejects[0]["errors"][1]["message"] == "bad"
+    assert {r["error"]["message"] for r in rejects} == {
+        "batch rejected with HTTP 400: error: operations: not valid; error: operations.0.x: bad"}
+    assert {r["error"]["type"] for r in rejects} == {"BATCH_REJECTED"}
+
+
+async def test_a_resend_is_unchanged_and_done_a_changed_one_is_rejected(service: FakeService, tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    data = records(30)
+    source = write_jsonl(tmp_path / "orders.jsonl", data)
+    assert (await run(options(service, tmp_path, source))).created == 30
+    (tmp_path / "orders.jsonl.checkpoint.json").unlink()
+    data[7]["facilityRef"] = "store-elsewhere-01"
+    write_jsonl(source, data)
+    summary = await run(options(service, tmp_path, source))
+    assert (summary.created, summary.unchanged, summary.failed, summary.exit_code) == (0, 29, 1, 1)
+    [refused] = read_rejects(tmp_path)
+    assert (refused["line"], refused["record"]) == (8, data[7])
+    assert refused["error"] == {"type": "VALIDATION", "message": (
+        "tenantOrderRecordId: 'legacy-7-7' is stored already with other content, as order record "
+        f"{service.stored['legacy-7-7']['id']}; order records cannot be changed.")}
+    (tmp_path / "orders.jsonl.checkpoint.json").unlink()
+    write_jsonl(source, data[:7] + data[8:])
+    summary = await run(options(service, tmp_path, source))
+    assert (summary.created, summary.unchanged, summary.failed, summary.exit_code) == (0, 29, 0, 0)  # all done
+    assert read_rejects(tmp_path) == []
+    backfill.print_summary(summary, options(service, tmp_path, source), sys.stdout)
+    assert re.search(r"unchanged \(stored before\) +29\n", capsys.readouterr().out)
+
+
+@pytest.mark.parametrize(("payload", "text"), [
+    (b'[{"summary": "Invalid input", "description": "operations: Missing data for required field."}, '
+     b'{"summary": "Invalid input", "description": "x: y"}]',
+     "Invalid input: operations: Missing data for required field.; Invalid input: x: y"),
+    (b'[{"summary": "Forbidden"}]', "Forbidden"),
+    (b'{"title": "not an ApiError"}', "{'title': 'not an ApiError'}"),
+    (b"<html>Bad Gateway</html>", "<html>Bad Gateway</html>"),
+])
+def test_error_answers_are_read_as_api_errors(payload: bytes, text: str) -> None:
+    assert client.problem(payload)[0] == text
+
+
+@pytest.mark.parametrize("payload", [b'{"results": []}', b'{"details": 3}', b'{"details": [{}]}', b"[]", b"x"])
+def test_a_bulk_answer_without_one_detail_per_record_is_fatal(payload: bytes) -> None:
+    with pytest.raises(client.FatalError, match="details"):
+        client.parse_details(payload, 2)
 
 
 @pytest.mark.parametrize("name", ["orders.jsonl.gz", "orders-without-extension"])
@@ -383,7 +438,7 @@ async def test_what_the_service_would_refuse_is_malformed_locally(service: FakeS
     assert (summary.malformed, summary.created, summary.failed) == (3, 1, 1)
     assert service.stored["big"]["customAttributes"]["n"] == big  # sent exactly as written
     rejects = read_rejects(tmp_path)
-    assert [r["errors"][0]["message"] for r in rejects[:3]] == [
+    assert [r["error"]["message"] for r in rejects[:3]] == [
         "invalid JSON: NaN is not a JSON number", "invalid JSON: number 1e999 is out of range",
         "invalid JSON: a string holds an unpaired UTF-16 surrogate escape"]
     assert rejects[3]["line"] == 5  # written although orjson cannot encode its big integer:
@@ -480,7 +535,8 @@ async def test_against_the_real_app(aiohttp_server: Any, aiohttp_client: Any, tm
     assert (summary.created, summary.failed, summary.malformed, summary.fatal) == (300, 1, 1, None)
     rejects = read_rejects(tmp_path)
     assert [r["line"] for r in rejects] == [101, 302]
-    assert any(e["field"] == "facilityRef" for e in rejects[0]["errors"])
+    assert rejects[0]["error"]["type"] == "VALIDATION"
+    assert "facilityRef: Missing data for required field." in rejects[0]["error"]["message"]
 
     client = await aiohttp_client(server)
     headers = {"Authorization": f"Bearer {opts.token}"}
@@ -490,8 +546,19 @@ async def test_against_the_real_app(aiohttp_server: Any, aiohttp_client: Any, tm
 
     (tmp_path / "orders.jsonl.gz.checkpoint.json").unlink()  # send it all again: nothing is stored twice
     again = await run(opts)
-    assert (again.created, again.already_existing, again.failed) == (0, 300, 1)
+    assert (again.created, again.unchanged, again.failed, again.exit_code) == (0, 300, 1, 1)
     assert (await (await client.get("/api/orderrecords?size=1", headers=headers)).json())["total"] == 300
+
+    changed = {**data[0], "facilityRef": "store-elsewhere-01"}  # a record changed since it was sent
+    source.write_bytes(gzip.compress(b"".join(orjson.dumps(r) + b"\n" for r in [changed, *data[1:]])))
+    (tmp_path / "orders.jsonl.gz.checkpoint.json").unlink()
+    third = await run(opts)
+    assert (third.created, third.unchanged, third.failed, third.exit_code) == (0, 299, 1, 1)
+    [refused] = read_rejects(tmp_path)
+    key = data[0]["tenantOrderRecordId"]
+    stored_id = next(r["id"] for r in listed["orderRecords"] if r["tenantOrderRecordId"] == key)
+    assert (refused["line"], refused["error"]["type"]) == (1, "VALIDATION")
+    assert stored_id in refused["error"]["message"] and "tenantOrderRecordId" in refused["error"]["message"]
 
 
 @pytest.mark.parametrize(("item", "sent"), [

@@ -49,7 +49,7 @@ async def test_a_bad_element_is_rejected_and_the_records_around_it_are_sent(
     summary = await run(options(service, tmp_path, source))
     assert (summary.created, summary.malformed, summary.fatal, summary.exit_code) == (3, 1, None, 1)
     assert sorted(service.received) == sorted(ids(good))
-    assert [(r["line"], r["errors"]) for r in read_rejects(tmp_path)] == [(2, [{"field": None, "message": reason}])]
+    assert [(r["line"], r["error"]) for r in read_rejects(tmp_path)] == [(2, {"type": "MALFORMED", "message": reason})]
     state = json.loads((tmp_path / f"orders.{suffix}.checkpoint.json").read_text())["files"]
     assert state[str(source.resolve())] | {"size": 0, "mtime_ns": 0} == {
         "size": 0, "mtime_ns": 0, "lines": 4, "complete": True}

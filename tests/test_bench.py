@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from scripts import bench
+from scripts import bench, bench_lib
 
 FIGURES = {
     "parse_us", "validate_us", "serialize_us",
@@ -38,9 +38,26 @@ def test_bench_reports_every_figure(backend: str, workers: int, tmp_path: Path,
     assert figures["ingest_store_rps"] == max(figures["ingest_store_sequential_rps"],
                                               figures["ingest_store_concurrent_rps"])
     assert figures["read_ratio_ceiling"] < 1
-    assert figures["read_page_bytes"] > 100 * 2000  # the whole first page (120 records of about 2.5 KB)
+    assert figures["read_page_bytes"] > 100 * 2000  # the whole first page (120 records of about 2.8 KB)
     assert set(figures["targets"]) == {"ingest_ratio", "read_ratio"}
     assert all(isinstance(t["pass"], bool) for t in figures["targets"].values())
     table = capsys.readouterr().out
     assert "ingest, records/s" in table and "paged reads, records/s" in table
     assert table.count("PASS") + table.count("FAIL") == 2
+
+
+def answer(*statuses: str) -> bytes:
+    details = [{"status": s, "orderRecord": {"id": f"id{i}"}} if s != "FAILED"
+               else {"status": s, "error": {"type": "VALIDATION", "message": "x: y"}} for i, s in enumerate(statuses)]
+    summary = {"created": statuses.count("CREATED"), "updated": 0, "unchanged": statuses.count("UNCHANGED")}
+    return orjson.dumps({"summary": summary, "details": details})
+
+
+def test_ingest_takes_the_ids_of_created_records_in_order() -> None:
+    assert bench_lib.created_ids([answer("CREATED", "CREATED"), answer("CREATED")]) == ["id0", "id1", "id0"]
+
+
+@pytest.mark.parametrize("statuses", [("CREATED", "UNCHANGED"), ("FAILED", "CREATED")])
+def test_ingest_of_anything_but_created_voids_the_run(statuses: tuple[str, ...]) -> None:
+    with pytest.raises(RuntimeError, match="1 records not CREATED"):
+        bench_lib.created_ids([answer("CREATED"), answer(*statuses)])

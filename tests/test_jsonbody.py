@@ -16,7 +16,7 @@ from app.jsonbody import MalformedJson, parse_json
 # Compact texts: the form the fast path takes. Each one is something orjson would read differently.
 REFUSED_COMPACT = {
     "duplicate key": b'{"a":1,"a":2}',
-    "nested duplicate key": b'{"orderRecords":[{"facilityRef":"a","facilityRef":"b"}]}',
+    "nested duplicate key": b'{"operations":[{"facilityRef":"a","facilityRef":"b"}]}',
     "duplicate key, same value": b'{"a":1,"a":1}',
     "NaN": b"[NaN]",
     "overflowing float": b"[1e999]",
@@ -46,7 +46,7 @@ def test_numbers_stay_exact(body: bytes, expected: Any) -> None:
 
 
 def test_compact_bodies_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    body = orjson.dumps({"orderRecords": [{"facilityRef": "é\n\u2028", "n": [1, -2.5, True, None, {}]}]})
+    body = orjson.dumps({"operations": [{"facilityRef": "é\n\u2028", "n": [1, -2.5, True, None, {}]}]})
 
     def refuse(_: bytes) -> Any:
         raise AssertionError("the strict parser was used")

@@ -10,19 +10,22 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from app.records import RecordBuilder, RecordRejected
+from app.settings import make_settings
 from scripts import make_sample_data
 from scripts.make_sample_data import generate_records
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
+BUILDER = RecordBuilder(make_settings().gdpr)
 TOP_LEVEL = {"orderRecordDate", "facilityRef", "lineItems", "tenantOrderRecordId", "consumer", "payments",
              "origin", "pricing", "customAttributes"}
-LINE_ITEM = {"article", "quantity", "measurementUnitKey", "price", "deposit", "warranty", "returnPolicy",
-             "customAttributes"}
+LINE_ITEM = {"article", "quantity", "measurementUnitKey", "warranty", "returnPolicy", "customAttributes"}
 DECIMALS = {"EUR": 2, "USD": 2, "GBP": 2, "CHF": 2, "SEK": 2, "DKK": 2, "JPY": 0, "KWD": 3}
 STATUSES = {"COMPLETED", "FAILED", "CANCELLED", "REFUNDED", "PARTIALLY_REFUNDED"}
 DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")
@@ -45,6 +48,16 @@ def monetary_values(node: Any) -> Iterator[dict[str, Any]]:
             yield from monetary_values(value)
 
 
+def prices(item: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """A line's price attributes by (category, key)."""
+    return {(a["category"], a["key"]): a["value"] for a in item["article"]["attributes"]
+            if a.get("category") in ("basePrice", "discount", "tax", "surcharge")}
+
+
+def rounded(amount: Decimal) -> int:
+    return int(amount.quantize(Decimal(1), ROUND_HALF_EVEN))
+
+
 def test_same_seed_same_records_and_start_continues_the_stream() -> None:
     full = list(generate_records(12, seed=3, now=NOW))
     assert full == list(generate_records(12, seed=3, now=NOW))
@@ -52,46 +65,75 @@ def test_same_seed_same_records_and_start_continues_the_stream() -> None:
     assert full != list(generate_records(12, seed=4, now=NOW))
 
 
-def test_records_follow_the_creation_shape(sample: list[dict[str, Any]]) -> None:
+def test_every_record_is_valid_for_the_service(sample: list[dict[str, Any]]) -> None:
+    for record in sample:
+        try:
+            built = BUILDER.build(record, "65a1b2c3d4e5f60718293a4b", NOW)
+        except RecordRejected as rejected:
+            pytest.fail(f"{record['tenantOrderRecordId']}: {rejected.errors}")
+        assert built["anonymized"] is (datetime.fromisoformat(record["orderRecordDate"]) <= NOW - timedelta(days=90))
+
+
+def test_records_follow_the_official_shape(sample: list[dict[str, Any]]) -> None:
     for record in sample:
         assert set(record) <= TOP_LEVEL and {"orderRecordDate", "facilityRef", "lineItems"} <= set(record)
         assert DATE.match(record["orderRecordDate"]), record["orderRecordDate"]
         assert 1 <= len(record["lineItems"]) <= 20
+        currencies = {money["currency"] for money in monetary_values(record)}
         for item in record["lineItems"]:
-            assert set(item) <= LINE_ITEM and isinstance(item["quantity"], int) and item["quantity"] >= 1
+            assert set(item) <= LINE_ITEM and item["quantity"] >= 1
             assert item["article"]["tenantArticleId"] and isinstance(item["article"]["title"], str)
+            attributes = prices(item)
+            assert int(attributes[("basePrice", "value")]) > 0
+            currencies.add(attributes[("basePrice", "currency")])
+            places = attributes.get(("basePrice", "decimalPlaces"))
+            assert places is None or int(places) == DECIMALS[attributes[("basePrice", "currency")]]
             if "warranty" in item:
                 assert DATE.match(item["warranty"]["warrantyStartDate"])
                 assert item["warranty"]["warrantyPeriod"] in {"P1Y", "P2Y", "P3Y"}
-        currencies = {money["currency"] for money in monetary_values(record)}
-        assert len(currencies) == 1, currencies  # one currency per record
+        assert len(currencies) == 1, currencies  # a till takes one currency
         for money in monetary_values(record):
             assert isinstance(money["value"], int)
             assert money.get("decimalPlaces", DECIMALS[money["currency"]]) == DECIMALS[money["currency"]]
         for payment in record["payments"]:
-            assert payment["status"] in STATUSES and payment["method"] and DATE.match(payment["paidAt"])
+            assert payment["status"] in STATUSES and payment["paymentMethod"] and payment["receiptNumber"]
+        assert record["origin"]["type"] == "POS" and record["origin"]["terminalId"] and record["origin"]["cashierId"]
         for tax in record.get("pricing", {}).get("taxes", []):
-            assert 0 <= tax["rate"] <= 100 and isinstance(tax["includedInPrice"], bool)
+            assert 0 < tax["ratePercent"] < 100 and tax["type"] in ("VAT", "SALES_TAX")
         consumer = record.get("consumer")
         if consumer:
             assert 1 <= len(consumer["addresses"]) <= 3 and "@" in consumer["email"]
             assert all(re.fullmatch(r"[A-Z]{2}", a["country"]) for a in consumer["addresses"])
         assert not {"id", "version", "created", "lastModified", "anonymized"} & set(record)
-        assert "priceBreakdown" not in record.get("pricing", {})
+        assert "total" not in record.get("pricing", {})
+        assert not any("id" in item for item in record["lineItems"])
 
 
-def test_payments_cover_the_computed_total(sample: list[dict[str, Any]]) -> None:
+def test_payments_cover_the_total_the_service_computes(sample: list[dict[str, Any]]) -> None:
+    """The total by REFERENCE.md's formulas from the price attributes, order discounts and fees (prices are gross:
+    taxes are contained, never added) is what the valid payments add up to, and each tax is contained in it."""
     for record in sample:
-        items = record["lineItems"]
-        total = sum(i["quantity"] * (i["price"]["value"] + i.get("deposit", {}).get("value", 0))
-                    for i in items)
+        base = 0
+        for item in record["lineItems"]:
+            attributes = prices(item)
+            subtotal = rounded(Decimal(str(item["quantity"])) * int(attributes[("basePrice", "value")]))
+            if ("discount", "value") in attributes:
+                discount = int(attributes[("discount", "value")])
+            else:
+                discount = rounded(subtotal * Decimal(attributes.get(("discount", "percentage"), "0")) / 100)
+            base += subtotal - discount + int(attributes.get(("surcharge", "value"), "0"))
         pricing = record.get("pricing", {})
-        total -= sum(d["amount"]["value"] for d in pricing.get("discounts", []))
-        total += sum(f["amount"]["value"] for f in pricing.get("fees", []))
-        total += sum(t["amount"]["value"] for t in pricing.get("taxes", []) if not t["includedInPrice"])
-        paid = [p for p in record["payments"] if p["status"] not in ("FAILED", "CANCELLED")]
-        if paid:
-            assert sum(p["amount"]["value"] for p in paid) == total
+        total = base + sum(f["value"]["value"] for f in pricing.get("fees", []))
+        for discount in pricing.get("discounts", []):
+            total -= discount["value"]["value"] if "value" in discount else rounded(
+                base * Decimal(discount["percentage"]) / 100)
+        paid = [p["value"]["value"] for p in record["payments"] if p["status"] not in ("FAILED", "CANCELLED")]
+        assert sum(paid) == total, record["tenantOrderRecordId"]
+        for tax in pricing.get("taxes", []):
+            assert tax["value"]["value"] + tax["taxableValue"]["value"] == total
+        line_taxes = [int(prices(i)[("tax", "value")]) for i in record["lineItems"] if ("tax", "value") in prices(i)]
+        assert not (line_taxes and pricing.get("taxes")), "a record's tax is given per line or per order, not both"
+        assert sum(line_taxes) <= total
 
 
 def test_realistic_distribution(sample: list[dict[str, Any]]) -> None:
@@ -107,9 +149,14 @@ def test_realistic_distribution(sample: list[dict[str, Any]]) -> None:
     assert min(dates) < NOW - timedelta(days=5 * 365)  # but spread over years
     statuses = Counter(p["status"] for r in sample for p in r["payments"])
     assert set(statuses) == STATUSES
+    assert 0.1 < sum("consumer" in r for r in sample) / len(sample) < 0.3  # a few loyalty-card customers
+    quantities = [i["quantity"] for r in sample for i in r["lineItems"]]
+    assert any(isinstance(q, float) and not q.is_integer() for q in quantities)  # weighed goods
+    categories = Counter(a.get("category") for r in sample for i in r["lineItems"] for a in i["article"]["attributes"])
+    assert {"basePrice", "discount", "tax", "surcharge", "descriptive"} <= set(categories)
     flat = json.dumps(sample)
-    for feature in ("keyLocalized", "valueLocalized", "deposit", "returnWindowEndDate", "discounts", "fees",
-                    "refundedAmount", "phoneNumbers", "terminalId"):
+    for feature in ("keyLocalized", "valueLocalized", "nameLocalized", "returnWindowEndDate", '"PERCENTAGE"',
+                    '"ABSOLUTE"', '"fees"', '"taxes"', "taxValue", "taxableValue", "province", "terminalId"):
         assert feature in flat, feature
 
 
@@ -124,9 +171,29 @@ def test_cli_writes_json_lines(tmp_path: Path, name: str) -> None:
 
 
 def test_cli_writes_to_stdout(capsysbinary: pytest.CaptureFixture[bytes]) -> None:
-    assert make_sample_data.main(["--count", "3", "--now", "2025-06-01T00:00:00+00:00"]) == 0
+    assert make_sample_data.main(["--count", "3", "--now", "2025-06-01T00:00:00+00:00", "--out", "-"]) == 0
     assert [json.loads(x)["tenantOrderRecordId"] for x in capsysbinary.readouterr().out.splitlines()] == [
         "legacy-0-0", "legacy-0-1", "legacy-0-2"]
+
+
+def test_cli_writes_by_default_where_git_ignores_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ignored = (Path(__file__).parent.parent / ".gitignore").read_text().splitlines()
+    assert make_sample_data.DEFAULT_OUT.split("/")[0] + "/" in ignored
+    monkeypatch.chdir(tmp_path)
+    assert make_sample_data.main(["--count", "4", "--now", "2025-06-01"]) == 0
+    data = gzip.decompress((tmp_path / make_sample_data.DEFAULT_OUT).read_bytes())
+    assert [json.loads(line) for line in data.splitlines()] == list(generate_records(4, now=NOW))
+
+
+def test_cli_reports_progress_on_stderr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(make_sample_data, "PROGRESS_EVERY", 10)
+    out = tmp_path / "out.jsonl"
+    assert make_sample_data.main(["--count", "25", "--now", "2025-06-01", "--out", str(out)]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[:2] == ["10 of 25 records (40%)", "20 of 25 records (80%)"]
+    assert len(lines) == 3 and lines[2].startswith(f"wrote 25 records to {out} in ")
+    assert len(out.read_bytes().splitlines()) == 25
 
 
 def test_fast_enough_for_100k_records() -> None:

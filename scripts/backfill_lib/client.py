@@ -23,10 +23,10 @@ class FatalError(Exception):
 class BatchRejected(Exception):
     """The service refused the batch as a whole (a 4xx other than 401/403/404/405/429): not retried."""
 
-    def __init__(self, status: int, errors: list[dict[str, Any]]) -> None:
-        super().__init__(f"HTTP {status}")
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
         self.status = status
-        self.errors = errors
+        self.message = message
 
 
 @dataclass
@@ -57,31 +57,34 @@ def retry_after(value: str | None) -> float | None:
 
 
 def problem(payload: bytes) -> tuple[str, list[dict[str, Any]]]:
-    """The `detail` and `errors` of an application/problem+json body, as far as it has them."""
+    """What an error answer says: its ApiError entries (a JSON array of {summary, description}) as one line,
+    "summary: description; ...", and the entries; the start of the raw text for any other body."""
     try:
         body = orjson.loads(payload)
     except orjson.JSONDecodeError:
         return payload[:300].decode("utf-8", "replace"), []
-    if not isinstance(body, dict):
+    if not isinstance(body, list):
         return str(body)[:300], []
-    errors = body.get("errors")
-    detail = body.get("detail") or body.get("title") or ""
-    return str(detail), [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+    entries = [e for e in body if isinstance(e, dict)]
+    text = "; ".join(": ".join(str(e[k]) for k in ("summary", "description") if e.get(k)) for e in entries)
+    return text, entries
 
 
-def parse_results(payload: bytes, count: int) -> list[dict[str, Any]]:
+def parse_details(payload: bytes, count: int) -> list[dict[str, Any]]:
+    """The `details` of a bulk answer, one per record sent."""
     try:
-        results = orjson.loads(payload)["results"]
+        details = orjson.loads(payload)["details"]
     except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
-        raise FatalError(f"unexpected response from the service (no 'results'): {exc}") from exc
-    if not isinstance(results, list) or len(results) != count:
-        raise FatalError(f"the service answered {len(results)} results for a batch of {count}")
-    return results
+        raise FatalError(f"unexpected response from the service (no 'details'): {exc}") from exc
+    if not isinstance(details, list) or len(details) != count:
+        answered = len(details) if isinstance(details, list) else "no list of"
+        raise FatalError(f"the service answered {answered} details for a batch of {count}")
+    return details
 
 
 async def put_batch(session: aiohttp.ClientSession, url: str, body: bytes, count: int, policy: RetryPolicy,
                     on_retry: Callable[[], None]) -> list[dict[str, Any]]:
-    """PUT one batch; return the per-record results, raise BatchRejected or FatalError."""
+    """PUT one batch; return the per-record details, raise BatchRejected or FatalError."""
     attempt = 0
     while True:
         wait: float | None = None
@@ -90,8 +93,8 @@ async def put_batch(session: aiohttp.ClientSession, url: str, body: bytes, count
                 payload = await response.read()
                 status = response.status
                 if status == 200:
-                    return parse_results(payload, count)
-                detail, errors = problem(payload)
+                    return parse_details(payload, count)
+                detail, _ = problem(payload)
                 if status in (401, 403):
                     what = "token not accepted" if status == 401 else "token lacks ORDER_RECORD_WRITE"
                     raise FatalError(f"HTTP {status} from {url}: {what} ({detail}); "
@@ -99,8 +102,7 @@ async def put_batch(session: aiohttp.ClientSession, url: str, body: bytes, count
                 if status in (404, 405):
                     raise FatalError(f"HTTP {status} from {url}: is --url the service's base URL?")
                 if status != 429 and status < 500:
-                    message = f"batch rejected with HTTP {status}: {detail}"
-                    raise BatchRejected(status, [{"field": None, "message": message}, *errors])
+                    raise BatchRejected(status, f"batch rejected with HTTP {status}: {detail}")
                 failure = f"HTTP {status} {detail}".strip()
                 if status == 429:
                     wait = retry_after(response.headers.get("Retry-After"))

@@ -54,7 +54,7 @@ class Summary:
 
     read: int = 0
     created: int = 0
-    already_existing: int = 0
+    unchanged: int = 0
     failed: int = 0
     rejected_batches: int = 0
     malformed: int = 0
@@ -66,7 +66,7 @@ class Summary:
 
     @property
     def answered(self) -> int:
-        return self.created + self.already_existing + self.failed
+        return self.created + self.unchanged + self.failed
 
     @property
     def records_per_second(self) -> float:
@@ -102,5 +102,8 @@ def log(message: str) -> None:
     tqdm.write(message, file=sys.stderr)
 
 
-def reject(source: Source, item: Item, errors: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"source": source.name, "line": item.line, "record": item.record, "errors": errors}
+def reject(source: Source, item: Item, kind: str, message: str) -> dict[str, Any]:
+    """A line of the rejects file; `kind` is the service's error type (VALIDATION, UNKNOWN) or the tool's own
+    (MALFORMED, BATCH_REJECTED, UNEXPECTED)."""
+    return {"source": source.name, "line": item.line, "record": item.record,
+            "error": {"type": kind, "message": message}}

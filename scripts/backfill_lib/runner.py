@@ -174,33 +174,36 @@ class Backfill:
     async def send(self, session: aiohttp.ClientSession, batch: Batch) -> None:
         opts, summary = self.options, self.summary
         parts = [request_text(item) for item in batch.records]
-        body = b'{"orderRecords":[' + b",".join(parts) + b"]}"
+        body = b'{"operations":[' + b",".join(parts) + b"]}"
         policy = RetryPolicy(opts.max_retries, opts.retry_base_delay, opts.retry_max_delay, opts.sleep)
         url = opts.url.rstrip("/") + "/api/orderrecords"
         rejects: list[dict[str, Any]] = []
         try:
-            results = await put_batch(session, url, body, len(parts), policy, self.count_retry)
+            details = await put_batch(session, url, body, len(parts), policy, self.count_retry)
         except BatchRejected as exc:
             summary.failed += len(batch.records)
             summary.rejected_batches += 1
-            rejects = [reject(batch.source, item, exc.errors) for item in batch.records]
+            rejects = [reject(batch.source, item, "BATCH_REJECTED", exc.message) for item in batch.records]
         else:
-            for item, result in zip(batch.records, results, strict=True):
-                status = result.get("status") if isinstance(result, dict) else None
+            for item, detail in zip(batch.records, details, strict=True):
+                status = detail.get("status") if isinstance(detail, dict) else None
                 if status == "CREATED":
                     summary.created += 1
-                elif status == "ALREADY_EXISTS":
-                    summary.already_existing += 1
+                elif status == "UNCHANGED":  # stored before with the same content: as good as created
+                    summary.unchanged += 1
                 else:
                     summary.failed += 1
-                    errors = result.get("errors") if status == "FAILED" else None
-                    rejects.append(reject(batch.source, item, errors or [
-                        {"field": None, "message": f"unexpected result from the service: {result!r:.300}"}]))
+                    error = detail.get("error") if status == "FAILED" else None
+                    if isinstance(error, dict) and isinstance(error.get("message"), str):
+                        rejects.append(reject(batch.source, item, str(error.get("type")), error["message"]))
+                    else:
+                        rejects.append(reject(batch.source, item, "UNEXPECTED",
+                                              f"unexpected detail from the service: {detail!r:.300}"))
         self.finish(batch, rejects)
 
     def finish(self, batch: Batch, rejects: list[dict[str, Any]]) -> None:
         for item in batch.malformed:
-            rejects.append(reject(batch.source, item, [{"field": None, "message": item.error}]))
+            rejects.append(reject(batch.source, item, "MALFORMED", item.error or ""))
         rejects.sort(key=lambda entry: entry["line"])
         assert self.ledger is not None
         self.ledger.finish(batch.seq, batch.source.key, batch.end_line, batch.eof, rejects)
