@@ -22,7 +22,7 @@ from app.factory import create_app, make_store
 from app.logsafety import install_log_redaction
 from app.memory import keep_freed_memory
 from app.settings import Settings, SettingsError, load_settings
-from app.store.base import StoreUnavailable
+from app.store.base import StoreIncompatible, StoreUnavailable
 from app.sweep import sweep_once
 
 log = logging.getLogger("app")
@@ -177,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except StoreUnavailable as exc:
         print(f"error: the database is not reachable: {exc}", file=sys.stderr)
+        return 2
+    except StoreIncompatible as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
 
 

@@ -152,7 +152,15 @@ async def test_size_within_limits(client: TestClient, auth: dict[str, str], size
     assert [r["id"] for r in body["orderRecords"]] == sorted(r["id"] for r in stored)[:count]
 
 
-@pytest.mark.parametrize("size", ["0", "501", "abc", "-1", "", "1.5", "1e2", "99999999999999999999999"])
+@pytest.mark.parametrize("size", ["25", "25.0", "25.00", "500.0"])
+async def test_size_is_a_number_that_is_integral(client: TestClient, auth: dict[str, str], size: str) -> None:
+    """The official document types `size` as a number: generated clients may send 25.0."""
+    response = await client.get(f"{URL}?size={size}", headers=auth)
+    assert response.status == 200, await response.text()
+
+
+@pytest.mark.parametrize("size", ["0", "501", "abc", "-1", "", "1.5", "1e2", "99999999999999999999999", "25.",
+                                  ".5", "500.1"])
 async def test_size_out_of_limits_is_400(client: TestClient, auth: dict[str, str], size: str) -> None:
     assert await list_problem(client, auth, f"size={size}") == ["size"]
 
