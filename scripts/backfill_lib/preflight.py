@@ -41,8 +41,9 @@ async def check_service(session: aiohttp.ClientSession, base: str, token: str, t
     try:
         status, _ = await fetch(session, base + "/health", timeout)
     except aiohttp.ClientConnectorError as exc:
-        raise FatalError(f"cannot connect to {base}: {exc.os_error.strerror or exc.os_error}; is the service "
-                         "running, and is --url (ORDER_RECORDS_URL) its base URL?") from None
+        refused = isinstance(exc.os_error, ConnectionRefusedError)
+        raise FatalError(f"cannot connect to {base}: {'connection refused' if refused else exc.os_error}; is the "
+                         "service running, and is --url (ORDER_RECORDS_URL) its base URL?") from None
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
         raise FatalError(f"no answer from {base}/health: {type(exc).__name__} {exc}".rstrip()) from None
     if status != 200:
