@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import gc
 import logging
+import os
 import secrets
 import socket
 import sqlite3
@@ -72,14 +73,15 @@ def with_dev_secret(settings: Settings) -> tuple[Settings, str | None]:
     return settings.replace({"jwt.secret": secret}), token
 
 
-def banner(settings: Settings, port: int, dev_token: str | None, path: Path | None) -> str:
+def banner(settings: Settings, port: int, dev_token: str | None, path: Path | None, new_database: bool) -> str:
     """What `serve` prints once it serves: where, and with no key configured, a token and the secret it uses."""
-    store = "MongoDB" if settings.uses_mongodb else f"SQLite at {settings.sqlite.path}"
+    store = "MongoDB" if settings.uses_mongodb else "SQLite in memory" if settings.sqlite.path == ":memory:" else (
+        f"SQLite at {os.path.abspath(settings.sqlite.path)}{', new and empty' if new_database else ''}")
     lines = [f"Order Records on http://{settings.server.host}:{port} ({store}, {settings.server.workers} "
              "worker(s)); API docs at /api/docs"]
     if dev_token:
-        kept = (f"the development secret in {path}, kept across restarts (`python -m app token` signs with it "
-                "too)" if path else "a secret for this run only (the database is in memory)")
+        kept = (f"the development secret in {path.absolute()}, kept across restarts (`python -m app token` signs "
+                "with it too)" if path else "a secret for this run only (the database is in memory)")
         lines += [f"No token key configured: tokens are signed with {kept}. Dev token (12 h, read+write):",
                   f"  export TOKEN={dev_token}"]
     return "\n".join(lines)
@@ -126,6 +128,9 @@ def serve(settings: Settings) -> int:
     stop = StopSwitch()
     stop.install()
     listeners = bind_listeners(settings.server)
+    # relative to the working directory: said in full in the banner, with a warning when it is new
+    new_database = not settings.uses_mongodb and settings.sqlite.path != ":memory:" and not os.path.exists(
+        settings.sqlite.path)
     try:
         # Create the database and its indexes once, before any worker (several would race to do it at once),
         # and so that a database that cannot be opened stops the start with one line, before anything is printed.
@@ -134,7 +139,7 @@ def serve(settings: Settings) -> int:
         settings, dev_token = with_dev_secret(settings)
         if stop.requested:
             return 0
-        text = banner(settings, listeners.port, dev_token, secret_path)
+        text = banner(settings, listeners.port, dev_token, secret_path, new_database)
         if settings.server.workers == 1:
             serve_worker(settings, listeners.sockets[0], 0, stop, lambda: print(text, flush=True))
             return 0
@@ -175,7 +180,7 @@ def token_secret(settings: Settings) -> str:
         raise SettingsError(f"`token` signs with jwt.secret: set ORDER_RECORDS_JWT_SECRET (with {why} there is no "
                             "development secret)")
     secret = load_or_create(path)
-    print(f"(signed with the development secret {path})", file=sys.stderr)
+    print(f"(signed with the development secret {path.absolute()})", file=sys.stderr)
     return secret
 
 

@@ -281,7 +281,7 @@ def test_serve_prints_the_dev_token_and_serves_with_its_secret(capsys: pytest.Ca
     token = dev_token_from(out.splitlines())
     assert sorted(decode(token, secret=served.jwt.secret)["permissions"]) == sorted(PERMISSIONS)
     assert served.jwt.secret not in out
-    assert "SQLite at :memory:" in out
+    assert "SQLite in memory" in out and "a secret for this run only" in out
 
 
 def test_serve_with_a_configured_secret_prints_no_token(capsys: pytest.CaptureFixture[str],

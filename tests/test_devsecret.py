@@ -83,8 +83,9 @@ def test_the_dev_token_survives_a_restart_and_the_token_command_signs_alike(tmp_
     try:
         base = server.wait_ready()
         first_token = server.dev_token()
-        assert str(Path("data/orderrecords.sqlite3.dev-secret")) in server.output()  # the banner says where
-        assert "kept across restarts" in server.output()
+        banner = server.output()
+        assert f"SQLite at {db}, new and empty" in banner  # in full: relative paths are to the working directory
+        assert f"{db}.dev-secret, kept across restarts" in banner  # the banner says where the secret is
         server.signal(signal.SIGTERM)
         assert server.wait() == 0
     finally:
@@ -93,6 +94,7 @@ def test_the_dev_token_survives_a_restart_and_the_token_command_signs_alike(tmp_
     server = Server(tmp_path, "--port", "0")
     try:
         base = server.wait_ready()
+        assert f"SQLite at {db}, 1 worker(s)" in server.output()  # the same database, no longer new
         for token in (first_token, cli_token):
             status, _, body = http_get(base + "/api/orderrecords?size=1", {"Authorization": f"Bearer {token}"})
             assert status == 200, body
