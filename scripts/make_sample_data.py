@@ -13,6 +13,7 @@ from random import Random
 from typing import Any, BinaryIO
 
 import orjson
+from tqdm import tqdm
 
 from app.domain.money import minor_unit
 
@@ -223,10 +224,17 @@ def generate_records(count: int, seed: int = 0, start: int = 0, *,
         yield make_record(seed, n, now_ts)
 
 
-def write_records(out: BinaryIO, count: int, seed: int, start: int, now: datetime | None) -> None:
+def write_records(out: BinaryIO, count: int, seed: int, start: int, now: datetime | None,
+                  progress: bool = True) -> None:
+    """Write the records as JSON Lines, with a progress bar on standard error when that is a terminal."""
     dumps = orjson.dumps
-    for record in generate_records(count, seed, start, now=now):
-        out.write(dumps(record) + b"\n")
+    with tqdm(total=count, unit=" rec", unit_scale=True, file=sys.stderr, dynamic_ncols=True,
+              disable=None if progress else True) as bar:
+        for n, record in enumerate(generate_records(count, seed, start, now=now), 1):
+            out.write(dumps(record) + b"\n")
+            if n % 1000 == 0:
+                bar.update(1000)
+        bar.update(count - bar.n)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -246,9 +254,13 @@ def main(argv: list[str] | None = None) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 1
     else:
+        started = time.monotonic()
+        os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
         with open(args.out, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6) \
                 if args.out.endswith(".gz") else raw as out:
             write_records(out, args.count, args.seed, args.start, now)
+        print(f"wrote {args.count:,} records to {args.out} ({os.path.getsize(args.out) / 2**20:,.1f} MiB) in "
+              f"{time.monotonic() - started:.1f} s", file=sys.stderr)
     return 0
 
 
