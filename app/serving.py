@@ -18,6 +18,7 @@ from aiohttp import web, web_response
 from app.settings import ServerSettings, SettingsError, env_name
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+Address = tuple[Any, ...]
 BACKLOG = 128  # what aiohttp's run_app uses
 
 
@@ -92,13 +93,12 @@ def listen(server: ServerSettings) -> Listeners:
         if shared and server.port:
             for family, address in addresses:
                 _bind(family, address, server, reuse_port=False, probe=True).close()
-        for _ in range(server.workers):
-            group = []
+        for worker in range(server.workers):
+            sockets.append([])
             for i, (family, address) in enumerate(addresses):
-                if sockets:  # the same port as the first worker's socket (it may have been 0: any free port)
+                if worker:  # the same port as the first worker's socket (it may have been 0: any free port)
                     address = (address[0], sockets[0][i].getsockname()[1], *address[2:])
-                group.append(_bind(family, address, server, reuse_port=shared))
-            sockets.append(group)
+                sockets[worker].append(_bind(family, address, server, reuse_port=shared))
     except BaseException:
         for sock in (s for group in sockets for s in group):
             sock.close()
@@ -107,8 +107,6 @@ def listen(server: ServerSettings) -> Listeners:
         raise
     return Listeners(sockets, sockets[0][0].getsockname()[1], lock)
 
-
-Address = tuple[Any, ...]
 
 
 def _resolve(host: str, port: int) -> list[tuple[int, Address]]:
@@ -121,6 +119,9 @@ def _resolve(host: str, port: int) -> list[tuple[int, Address]]:
     for family, _, _, _, address in infos:
         if family in (socket.AF_INET, socket.AF_INET6):
             found.setdefault(address, family)
+    if not found:
+        raise SettingsError(f"setting server.host ({env_name('server.host')}, --host): {host!r} has no IPv4 or "
+                            "IPv6 address")
     return [(family, address) for address, family in found.items()]
 
 
