@@ -6,42 +6,52 @@ import argparse
 import asyncio
 import gc
 import logging
-import multiprocessing
-import multiprocessing.connection
+import os
 import secrets
-import signal
+import socket
+import sqlite3
 import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from aiohttp import web
-
-from app.auth import PERMISSIONS, issue_token
+from app import auth
+from app.auth import issue_token
 from app.config.cache import attach
+from app.devsecret import dev_secret_path, load_or_create
 from app.domain.instants import utc_now
 from app.factory import create_app, make_store
 from app.logsafety import install_log_redaction
 from app.memory import keep_freed_memory
-from app.settings import Settings, SettingsError, load_settings
+from app.serving import StopSwitch, hide_server_software, serve_app
+from app.serving import listen as bind_listeners
+from app.settings import Settings, SettingsError, env_name, load_settings
 from app.store.base import StoreIncompatible, StoreUnavailable
 from app.sweep import sweep_once
+from app.workers import supervise
 
-log = logging.getLogger("app")
 # The SQLite writer thread needs the GIL back after every call into SQLite, and the event loop thread, busy
 # validating, gives it up only when asked and the switch interval (5 ms by default) has passed. Each write then
 # waits up to that long; at 0.5 ms the writer keeps pace (ingest measured 4,677 -> 6,064 records/s, 1 worker).
 GIL_SWITCH_INTERVAL = 0.0005
 
 
+def add_listen_flags(parser: argparse.ArgumentParser, default: Any = None) -> None:
+    parser.add_argument("--host", default=default, help="listen address (server.host)")
+    parser.add_argument("--port", type=int, default=default, help="listen port (server.port)")
+    parser.add_argument("--workers", type=int, default=default,
+                        help="worker processes sharing the port (server.workers)")
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m app", description="Order Records service.")
-    parser.add_argument("--host", help="listen address (server.host)")
-    parser.add_argument("--port", type=int, help="listen port (server.port)")
-    parser.add_argument("--workers", type=int, help="worker processes sharing the port (server.workers)")
+    add_listen_flags(parser)
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("serve", help="serve the API (the default)")
-    token = commands.add_parser("token", help="print a bearer token signed with the configured jwt.secret")
-    token.add_argument("--permissions", default=",".join(PERMISSIONS),
-                       help="comma-separated permissions (default: %(default)s)")
+    # also after `serve` (`python -m app serve --port 8081`); SUPPRESS keeps what was given before it
+    add_listen_flags(commands.add_parser("serve", help="serve the API (the default)"), argparse.SUPPRESS)
+    token = commands.add_parser("token", help="print a bearer token signed with jwt.secret (or the development "
+                                              "secret beside the embedded database)")
+    token.add_argument("--permissions", help=f"comma-separated, of {','.join(auth.PERMISSIONS)} (default: all)")
     token.add_argument("--ttl", type=int, default=3600, help="seconds until the token expires (default 3600)")
     token.add_argument("--subject", default="cli", help="the token's sub claim")
     commands.add_parser("gdpr-sweep", help="anonymize and delete what is due once, print the counts, exit")
@@ -54,12 +64,28 @@ def cli_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def with_dev_secret(settings: Settings) -> tuple[Settings, str | None]:
-    """The embedded store with no key configured gets an ephemeral secret and a ready dev token."""
+    """The embedded store with no key configured gets the development secret (kept beside the database, or for
+    this run only with an in-memory one) and a ready dev token."""
     if settings.jwt.configured or settings.uses_mongodb:
         return settings, None
-    secret = secrets.token_urlsafe(32)
-    token = issue_token(secret, PERMISSIONS, 12 * 3600, issuer=settings.jwt.issuer, audience=settings.jwt.audience)
+    path = dev_secret_path(settings)
+    secret = secrets.token_urlsafe(32) if path is None else load_or_create(path)
+    token = issue_token(secret, auth.PERMISSIONS, 12 * 3600, issuer=settings.jwt.issuer, audience=settings.jwt.audience)
     return settings.replace({"jwt.secret": secret}), token
+
+
+def banner(settings: Settings, port: int, dev_token: str | None, path: Path | None, new_database: bool) -> str:
+    """What `serve` prints once it serves: where, and with no key configured, a token and the secret it uses."""
+    store = "MongoDB" if settings.uses_mongodb else "SQLite in memory" if settings.sqlite.path == ":memory:" else (
+        f"SQLite at {os.path.abspath(settings.sqlite.path)}{', new and empty' if new_database else ''}")
+    lines = [f"Order Records on http://{settings.server.host}:{port} ({store}, {settings.server.workers} "
+             "worker(s)); API docs at /api/docs"]
+    if dev_token:
+        kept = (f"the development secret in {path.absolute()}, kept across restarts (`python -m app token` signs "
+                "with it too)" if path else "a secret for this run only (the database is in memory)")
+        lines += [f"No token key configured: tokens are signed with {kept}. Dev token (12 h, read+write):",
+                  f"  export TOKEN={dev_token}"]
+    return "\n".join(lines)
 
 
 def tune_server_process() -> None:
@@ -72,78 +98,103 @@ def tune_server_process() -> None:
     keep_freed_memory()
 
 
-def serve_worker(settings: Settings, index: int) -> None:
-    # A forked worker inherits the launcher's SIGTERM handler, blocked (serve): until aiohttp installs its own,
-    # SIGTERM simply ends a worker that has nothing in flight yet.
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+def serve_worker(settings: Settings, sockets: list[socket.socket], index: int, stop: StopSwitch,
+                 on_ready: Callable[[], None]) -> None:
+    """One server process: build the app, serve it on `sockets` until `stop`; start-up errors propagate."""
     logging.basicConfig(level=settings.server.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_log_redaction([settings.jwt.secret])
+    hide_server_software()
     app = create_app(settings, sweep=index == 0)  # one sweeper is enough; more would only repeat the work
     tune_server_process()
-    web.run_app(app, host=settings.server.host, port=settings.server.port,
-                reuse_port=settings.server.workers > 1, print=None, access_log=None)
+    serving = False
+
+    def ready() -> None:
+        nonlocal serving
+        serving = True
+        on_ready()
+
+    try:
+        asyncio.run(serve_app(app, sockets, stop, ready))
+    except (OSError, sqlite3.Error, StoreUnavailable) as exc:
+        if serving:
+            raise
+        raise store_error(settings, exc) from None  # opening the store is what the app's start-up does
 
 
 def serve(settings: Settings) -> int:
-    settings, dev_token = with_dev_secret(settings)
-    if not settings.jwt.configured:
+    if not settings.jwt.configured and settings.uses_mongodb:
         raise SettingsError("a MongoDB deployment needs a token key: set ORDER_RECORDS_JWT_SECRET, "
                             "ORDER_RECORDS_JWT_PUBLIC_KEY or ORDER_RECORDS_JWT_JWKS_URL")
-    store = "MongoDB" if settings.uses_mongodb else f"SQLite at {settings.sqlite.path}"
-    print(f"Order Records on http://{settings.server.host}:{settings.server.port} "
-          f"({store}, {settings.server.workers} worker(s))", flush=True)
-    if dev_token:
-        print("No token key configured: using an ephemeral secret for this run. Dev token (12 h, read+write):\n"
-              f"  export TOKEN={dev_token}", flush=True)
-    if settings.server.workers == 1:
-        serve_worker(settings, 0)
-        return 0
-    # Create the database and its indexes once, before the workers race to do it at the same moment.
-    asyncio.run(prepare_store(settings))
-    workers = [multiprocessing.Process(target=serve_worker, args=(settings, i), name=f"worker-{i}")
-               for i in range(settings.server.workers)]
-    stopping = crashed = False
-
-    def stop(*_: Any) -> None:  # each worker finishes its in-flight requests and exits
-        nonlocal stopping
-        stopping = True
-        for w in workers:
-            if w.is_alive():
-                w.terminate()
-
-    signal.signal(signal.SIGTERM, stop)
-    # Each worker is forked with SIGTERM blocked, so it never runs the launcher's handler: it unblocks the signal
-    # once it has dropped that handler (serve_worker). The launcher can still run `stop` halfway through the
-    # starts (the signal may land on a leftover thread), missing workers not yet started: so it looks again after.
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    stop = StopSwitch()
+    stop.install()
+    listeners = bind_listeners(settings.server)
+    # relative to the working directory: said in full in the banner, with a warning when it is new
+    new_database = not settings.uses_mongodb and settings.sqlite.path != ":memory:" and not os.path.exists(
+        settings.sqlite.path)
     try:
-        for w in workers:
-            w.start()
+        # Create the database and its indexes once, before any worker (several would race to do it at once),
+        # and so that a database that cannot be opened stops the start with one line, before anything is printed.
+        asyncio.run(prepare_store(settings))
+        secret_path = dev_secret_path(settings)
+        settings, dev_token = with_dev_secret(settings)
+        if stop.requested:
+            return 0
+        text = banner(settings, listeners.port, dev_token, secret_path, new_database)
+        if settings.server.workers == 1:
+            serve_worker(settings, listeners.sockets[0], 0, stop, lambda: print(text, flush=True))
+            return 0
+        return supervise(settings, listeners, stop, lambda: print(text, flush=True), serve_worker)
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
-    if stopping:
-        stop()
-    try:
-        # A worker that dies on its own takes the others down: half a service (or one without its GDPR sweeper,
-        # worker 0) must not keep running unnoticed; the supervisor (systemd, Docker) restarts the whole.
-        multiprocessing.connection.wait([w.sentinel for w in workers])
-        if not stopping:
-            log.error("a worker exited unexpectedly; stopping the others")
-            crashed = True
-            stop()
-    except KeyboardInterrupt:  # Ctrl-C reached the workers too (one process group); let them finish
-        stopping = True
-    for w in workers:
-        w.join()
-    return 1 if crashed or any(w.exitcode not in (0, -signal.SIGTERM) for w in workers) else 0
+        listeners.close()
+
+
+def store_error(settings: Settings, exc: BaseException) -> SettingsError:
+    """A database that cannot be opened at start-up, as one line naming the setting."""
+    if settings.uses_mongodb:
+        return SettingsError(f"setting mongodb.uri ({env_name('mongodb.uri')}): the database is not reachable: "
+                             f"{exc}")
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return SettingsError(f"setting sqlite.path ({env_name('sqlite.path')}): cannot open the database "
+                         f"{settings.sqlite.path}: {reason}")
 
 
 async def prepare_store(settings: Settings) -> None:
     store = make_store(settings)
-    await store.open()
+    try:
+        await store.open()
+    except (OSError, sqlite3.Error, StoreUnavailable) as exc:
+        raise store_error(settings, exc) from None
     await store.close()
+
+
+def token_secret(settings: Settings) -> str:
+    """What `token` signs with: jwt.secret, else the development secret the service itself would use."""
+    if settings.jwt.secret:
+        return settings.jwt.secret
+    if settings.jwt.configured:
+        raise SettingsError("`token` signs with jwt.secret (ORDER_RECORDS_JWT_SECRET), but this service verifies "
+                            "tokens with a public key or JWKS: tokens come from your identity provider")
+    path = dev_secret_path(settings)
+    if path is None:
+        why = "MongoDB" if settings.uses_mongodb else "an in-memory database"
+        raise SettingsError(f"`token` signs with jwt.secret: set ORDER_RECORDS_JWT_SECRET (with {why} there is no "
+                            "development secret)")
+    secret = load_or_create(path)
+    print(f"(signed with the development secret {path.absolute()})", file=sys.stderr)
+    return secret
+
+
+def permissions_from(text: str | None) -> list[str]:
+    """The --permissions asked for, each one app.auth knows (read at call time: the list grows)."""
+    if text is None:
+        return list(auth.PERMISSIONS)
+    wanted = [p.strip() for p in text.split(",") if p.strip()]
+    unknown = [p for p in wanted if p not in auth.PERMISSIONS]
+    if unknown or not wanted:
+        named = f"unknown permission(s) {', '.join(unknown)}" if unknown else "no permission given"
+        raise SettingsError(f"--permissions: {named}; the permissions are {', '.join(auth.PERMISSIONS)}")
+    return wanted
 
 
 async def run_sweep(settings: Settings) -> int:
@@ -163,11 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(overrides=cli_overrides(args))
         if args.command == "token":
-            if not settings.jwt.secret:
-                raise SettingsError("`token` signs with jwt.secret: set ORDER_RECORDS_JWT_SECRET")
-            print(issue_token(settings.jwt.secret, [p.strip() for p in args.permissions.split(",") if p.strip()],
-                              args.ttl, subject=args.subject, issuer=settings.jwt.issuer,
-                              audience=settings.jwt.audience))
+            permissions = permissions_from(args.permissions)
+            print(issue_token(token_secret(settings), permissions, args.ttl, subject=args.subject,
+                              issuer=settings.jwt.issuer, audience=settings.jwt.audience))
             return 0
         if args.command == "gdpr-sweep":
             return asyncio.run(run_sweep(settings))

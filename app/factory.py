@@ -36,6 +36,11 @@ async def store_ctx(app: web.Application) -> AsyncIterator[None]:
     await store.close()
 
 
+async def drop_server_header(request: web.Request, response: web.StreamResponse) -> None:
+    """aiohttp names itself and the Python version in `Server:`: of no use to a client, of some to an attacker."""
+    response.headers.popall("Server", None)
+
+
 def create_app(settings: Settings, *, store: Store | None = None, clock: Clock = utc_now,
                sweep: bool = True) -> web.Application:
     """An application over `store` (default: the one the settings name); `sweep=False` for tools and tests."""
@@ -43,6 +48,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock =
         raise SettingsError("no token key configured: set ORDER_RECORDS_JWT_SECRET, ORDER_RECORDS_JWT_PUBLIC_KEY "
                             "or ORDER_RECORDS_JWT_JWKS_URL")
     app = web.Application(middlewares=[error_middleware], client_max_size=settings.server.max_body_bytes)
+    app.on_response_prepare.append(drop_server_header)
     app[SETTINGS] = settings
     app[STORE] = store if store is not None else make_store(settings)
     app[CLOCK] = clock

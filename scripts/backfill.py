@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from types import FrameType
 from typing import TextIO
 from urllib.parse import urlsplit
 
@@ -95,8 +96,9 @@ def print_summary(summary: Summary, options: Options, out: TextIO) -> None:
         rows.append(("skipped (resumed)", summary.skipped_lines))
     if summary.missing_id:
         rows.append(("without tenantOrderRecordId", summary.missing_id))
-    rows += [("elapsed", f"{summary.elapsed:.1f} s"),
-             ("throughput", f"{summary.records_per_second:,.0f} records/s")]
+    rows.append(("elapsed", f"{summary.elapsed:.1f} s"))
+    if summary.answered or options.dry_run:  # a rate of nothing stored would only mislead
+        rows.append(("throughput", f"{summary.records_per_second:,.0f} records/s"))
     print("dry run summary" if options.dry_run else "backfill summary", file=out)
     for label, value in rows:
         print(f"  {label:<28} {value}", file=out)
@@ -104,26 +106,50 @@ def print_summary(summary: Summary, options: Options, out: TextIO) -> None:
         print(f"  rejected input written to {options.rejects}", file=out)
 
 
-async def run_until_signalled(backfill: Backfill) -> Summary:
-    """Run; SIGTERM cancels the run like Ctrl-C does, so the checkpoint is saved on the way out too."""
-    loop, task = asyncio.get_running_loop(), asyncio.current_task()
-    assert task is not None
-    with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows, nor off the main thread
-        loop.add_signal_handler(signal.SIGTERM, task.cancel)
-    return await backfill.run()
+class Interrupt:
+    """The first SIGINT or SIGTERM cancels the run, which saves its checkpoint on the way out; later ones change
+    nothing (a double Ctrl-C must not cut that short). Plain signal handlers: they outlive the event loop, which
+    would put the default actions back while the summary is being printed."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.task: asyncio.Task[Summary] | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def install(self) -> None:
+        with contextlib.suppress(ValueError):  # not in the main thread: a caller's signals are its own
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, self.handle)
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.signum is not None:
+            return
+        self.signum = signum
+        if self.loop is not None and self.task is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: the run is over anyway
+                self.loop.call_soon_threadsafe(self.task.cancel)
+
+    async def run(self, backfill: Backfill) -> Summary:
+        self.loop, self.task = asyncio.get_running_loop(), asyncio.current_task()  # type: ignore[assignment]
+        if self.signum is not None:
+            raise asyncio.CancelledError
+        return await backfill.run()
 
 
 def main(argv: list[str] | None = None) -> int:
     options = options_from_args(argv)
     backfill = Backfill(options)
+    interrupt = Interrupt()
+    interrupt.install()
     try:
-        summary = asyncio.run(run_until_signalled(backfill))
+        summary = asyncio.run(interrupt.run(backfill))
     except (KeyboardInterrupt, asyncio.CancelledError) as exc:
         print_summary(backfill.summary, options, sys.stdout)
         resumable = "-" not in options.inputs
         print("interrupted: " + (f"the checkpoint {options.checkpoint_path()} is saved; rerun with --resume"
                                  if resumable else "standard input cannot be resumed"), file=sys.stderr)
-        return EXIT_INTERRUPTED if isinstance(exc, KeyboardInterrupt) else EXIT_TERMINATED
+        by_ctrl_c = isinstance(exc, KeyboardInterrupt) or interrupt.signum == signal.SIGINT
+        return EXIT_INTERRUPTED if by_ctrl_c else EXIT_TERMINATED
     if summary.read or summary.malformed or summary.skipped_lines or not summary.fatal:
         print_summary(summary, options, sys.stdout)
     if summary.fatal:

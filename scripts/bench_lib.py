@@ -217,6 +217,8 @@ class Server:
     def __init__(self, env: dict[str, str], workers: int, log: Path, module: str = "app",
                  args: tuple[str, ...] | None = None) -> None:
         self.port, self.workers, self.log = free_port(), workers, log
+        # the service prints this once every worker serves (its sockets listen before the workers start)
+        self.ready_line = "Order Records on http://" if module == "app" else None
         clean = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
         args = ("--workers", str(workers)) if args is None else args
         with log.open("wb") as out:
@@ -243,12 +245,15 @@ class Server:
         return sum(1 for r in rows if r[1].endswith(f":{self.port:04X}") and r[3] == "0A")
 
     async def wait_ready(self, timeout: float = 60) -> None:
-        """Until every worker listens and /health answers."""
+        """Until every worker listens (for the service: it says so) and /health answers."""
         deadline = time.monotonic() + timeout
         async with aiohttp.ClientSession() as session:
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:
                     raise RuntimeError(f"server exited {self.proc.returncode}:\n{self.log.read_text()[-2000:]}")
+                if self.ready_line and self.ready_line not in self.log.read_text(errors="replace"):
+                    await asyncio.sleep(0.1)
+                    continue
                 try:
                     async with session.get(self.url + "/health") as resp:
                         if resp.status == 200 and self.listeners() >= self.workers:

@@ -10,11 +10,11 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_HALF_EVEN, Decimal
-from pathlib import Path
 from random import Random
-from typing import Any, BinaryIO, TextIO
+from typing import Any, BinaryIO
 
 import orjson
+from tqdm import tqdm
 
 from app.domain.currencies import minor_unit
 from scripts.sample_catalog import (
@@ -33,7 +33,6 @@ from scripts.sample_catalog import (
 )
 
 DAY = 86400.0
-PROGRESS_EVERY = 10_000
 DEFAULT_OUT = "data/sample.jsonl.gz"  # data/ is git-ignored
 
 
@@ -240,13 +239,16 @@ def generate_records(count: int, seed: int = 0, start: int = 0, *,
 
 
 def write_records(out: BinaryIO, count: int, seed: int, start: int, now: datetime | None,
-                  progress: TextIO | None = None) -> None:
-    """Write the records as JSON Lines, with a line on `progress` every PROGRESS_EVERY records."""
+                  progress: bool = True) -> None:
+    """Write the records as JSON Lines, with a progress bar on standard error when that is a terminal."""
     dumps = orjson.dumps
-    for done, record in enumerate(generate_records(count, seed, start, now=now), 1):
-        out.write(dumps(record) + b"\n")
-        if progress is not None and done % PROGRESS_EVERY == 0 and done < count:
-            print(f"{done:,} of {count:,} records ({done * 100 // count}%)", file=progress, flush=True)
+    with tqdm(total=count, unit=" rec", unit_scale=True, file=sys.stderr, dynamic_ncols=True,
+              disable=None if progress else True) as bar:
+        for n, record in enumerate(generate_records(count, seed, start, now=now), 1):
+            out.write(dumps(record) + b"\n")
+            if n % 1000 == 0:
+                bar.update(1000)
+        bar.update(count - bar.n)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -259,21 +261,21 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"output file (.gz: gzip) or - for stdout (default: {DEFAULT_OUT})")
     args = parser.parse_args(argv)
     now = args.now if args.now is None or args.now.tzinfo else args.now.replace(tzinfo=UTC)
-    started = time.perf_counter()
     if args.out == "-":
         try:
-            write_records(sys.stdout.buffer, args.count, args.seed, args.start, now, sys.stderr)
+            write_records(sys.stdout.buffer, args.count, args.seed, args.start, now)
             sys.stdout.buffer.flush()
         except BrokenPipeError:  # e.g. piped into `head`
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 1
     else:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
         with open(args.out, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6) \
                 if args.out.endswith(".gz") else raw as out:
-            write_records(out, args.count, args.seed, args.start, now, sys.stderr)
-    where = "stdout" if args.out == "-" else args.out
-    print(f"wrote {args.count:,} records to {where} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+            write_records(out, args.count, args.seed, args.start, now)
+        print(f"wrote {args.count:,} records to {args.out} ({os.path.getsize(args.out) / 2**20:,.1f} MiB) in "
+              f"{time.monotonic() - started:.1f} s", file=sys.stderr)
     return 0
 
 

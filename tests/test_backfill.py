@@ -42,11 +42,25 @@ class FakeService:
         self.drop = 0  # connections to drop without an answer
         self.latency = 0.0  # seconds before every answer
         self.slow: set[int] = set()  # batches (by their first record's index) answered late: out of order
+        self.checks: list[str] = []  # the GET requests of the check before sending
+        self.accepted = {f"Bearer {TOKEN}"}  # Authorization headers it takes
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_put("/api/orderrecords", self.handle)
+        app.router.add_get("/api/orderrecords", self.page)
+        app.router.add_get("/health", self.health)
         return app
+
+    async def health(self, request: web.Request) -> web.Response:
+        self.checks.append("/health")
+        return web.json_response({"status": "ok"})
+
+    async def page(self, request: web.Request) -> web.Response:
+        self.checks.append(request.path_qs)
+        if request.headers.get("Authorization") not in self.accepted:
+            return self.problem(401, "invalid token")
+        return web.json_response({"total": len(self.stored), "orderRecords": list(self.stored.values())[:1]})
 
     @staticmethod
     def problem(status: int, *descriptions: str) -> web.Response:
@@ -55,7 +69,7 @@ class FakeService:
 
     async def handle(self, request: web.Request) -> web.Response:
         self.requests += 1
-        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+        if request.headers.get("Authorization") not in self.accepted:
             return self.problem(401, "invalid token")
         if self.drop:
             self.drop -= 1
@@ -210,11 +224,15 @@ async def test_interrupted_run_resumes_without_duplicates_or_gaps(service: FakeS
 
 
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-async def test_cli_stopped_by_a_signal_saves_its_checkpoint(service: FakeService, tmp_path: Path,
-                                                           signum: int, code: int) -> None:
+async def test_cli_stopped_by_signals_saves_its_checkpoint(service: FakeService, tmp_path: Path,
+                                                          signum: int, code: int) -> None:
     service.latency = 0.02
     data = records(300)
-    source = write_jsonl(tmp_path / "orders.jsonl", data)
+    lines = [orjson.dumps(r) for r in data]
+    for at in (280, 150, 40, 3):  # malformed lines, on either side of where the run stops
+        lines.insert(at, b'{"broken": ')
+    source = tmp_path / "orders.jsonl"
+    source.write_bytes(b"\n".join(lines) + b"\n")
     argv = ["-m", "scripts.backfill", "--url", str(service.server.make_url("")),  # type: ignore[attr-defined]
             "--concurrency", "2", "--no-progress", "--rejects", str(tmp_path / "rejects.jsonl"), str(source)]
     process = await asyncio.create_subprocess_exec(
@@ -227,14 +245,17 @@ async def test_cli_stopped_by_a_signal_saves_its_checkpoint(service: FakeService
             break
         await asyncio.sleep(0.01)
     process.send_signal(signum)
+    process.send_signal(signum)  # twice, as a double Ctrl-C or timeout(1) and a supervisor do
     out, err = await asyncio.wait_for(process.communicate(), 10)
     assert process.returncode == code, err.decode()
     assert b"rerun with --resume" in err and TOKEN.encode() not in out + err
+    assert b"Traceback" not in err
     done = json.loads((tmp_path / "orders.jsonl.checkpoint.json").read_text())["files"][str(source.resolve())]
-    assert 0 < done["lines"] < 300
+    assert 0 < done["lines"] < 304
     service.latency = 0
     summary = await run(options(service, tmp_path, source, resume=True))
-    assert summary.exit_code == 0 and sorted(service.stored) == sorted(ids(data))
+    assert summary.exit_code == 1 and sorted(service.stored) == sorted(ids(data))
+    assert sorted(entry["line"] for entry in read_rejects(tmp_path)) == [4, 42, 153, 284]  # each once
 
 
 def test_ledger_advances_only_over_a_contiguous_prefix(tmp_path: Path) -> None:
@@ -289,8 +310,20 @@ async def test_auth_failure_stops_without_retry_or_leaking_the_token(
             "--concurrency", "1", "--no-progress", "--rejects", str(tmp_path / "rejects.jsonl"), str(source)]
     assert await asyncio.to_thread(backfill.main, argv) == 2
     out, err = capsys.readouterr()
-    assert service.requests == 1 and "HTTP 401" in err and "wrong-token-value" not in out + err
-    assert "(error: invalid token)" in err  # the ApiError's summary and description
+    assert "HTTP 401" in err and "wrong-token-value" not in out + err
+    assert service.requests == 0 and service.checks == ["/health", "/api/orderrecords?size=1"]  # checked first
+    assert out == ""  # nothing was read, so no summary
+    # nothing was written either: the run can simply be started again with the right token
+    assert not (tmp_path / "orders.jsonl.checkpoint.json").exists() and not (tmp_path / "rejects.jsonl").exists()
+
+
+async def test_a_refusal_of_the_first_batch_stops_the_run(service: FakeService, tmp_path: Path) -> None:
+    """A token the check before sending cannot fully vouch for (it may read, maybe not write) fails at once."""
+    service.fail_with = [403]
+    summary = await run(options(service, tmp_path, write_jsonl(tmp_path / "orders.jsonl", records(100)),
+                                concurrency=1))
+    assert summary.exit_code == 2 and "ORDER_RECORD_WRITE" in (summary.fatal or "")
+    assert service.requests == 1 and summary.retried_requests == 0
 
 
 async def test_malformed_lines_and_failed_records_go_to_rejects(service: FakeService, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 import app.__main__ as cli
 from app.auth import PERMISSIONS, READ, WRITE, Authenticator
+from app.serving import Listeners
 from app.settings import Settings, make_settings
 from tests.conftest import SECRET
+from tests.processes import clean_env, free_port, http_get
 
 KEY_ENV_NAMES = ("ORDER_RECORDS_JWT_SECRET", "ORDER_RECORDS_JWT_PUBLIC_KEY", "ORDER_RECORDS_JWT_JWKS_URL")
 
@@ -36,26 +39,34 @@ def public_pem(private_key: Any) -> str:
 PEM = public_pem(ec.generate_private_key(ec.SECP256R1()))  # a usable ES256 verification key
 
 
-def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("ORDER_RECORDS_")}
+class QuietStopSwitch(cli.StopSwitch):
+    """Installs no signal handlers in the test process."""
+
+    def install(self) -> None:
+        pass
 
 
 @pytest.fixture(autouse=True)
-def isolated(monkeypatch: pytest.MonkeyPatch) -> list[Settings]:
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[Settings]:
     """No ORDER_RECORDS_* variable leaks in, and nothing in this process ever listens: serving is recorded."""
     for name in list(os.environ):
         if name.startswith("ORDER_RECORDS_"):
             monkeypatch.delenv(name)
     served: list[Settings] = []
 
-    def fake_serve_worker(settings: Settings, index: int) -> None:
+    def fake_serve_worker(settings: Settings, sockets: list[socket.socket], index: int, stop: Any,
+                          on_ready: Callable[[], None]) -> None:
         served.append(settings)
+        on_ready()
 
-    def no_processes(*args: Any, **kwargs: Any) -> Any:
+    def no_workers(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("no worker process may be started in a test")
 
     monkeypatch.setattr(cli, "serve_worker", fake_serve_worker)
-    monkeypatch.setattr(cli.multiprocessing, "Process", no_processes)
+    monkeypatch.setattr(cli, "supervise", no_workers)
+    monkeypatch.setattr(cli, "StopSwitch", QuietStopSwitch)
+    monkeypatch.setattr(cli, "bind_listeners", lambda server: Listeners([[]], server.port or 54321))
+    monkeypatch.chdir(tmp_path)  # a default data/ directory would land here, not in the checkout
     return served
 
 
@@ -104,9 +115,11 @@ def test_token_options(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFi
     assert claims["exp"] - claims["iat"] == 60
 
 
-@pytest.mark.parametrize("env", [{}, {"ORDER_RECORDS_JWT_PUBLIC_KEY": PEM},
+@pytest.mark.parametrize("env", [{"ORDER_RECORDS_SQLITE_PATH": ":memory:"},
+                                 {"ORDER_RECORDS_MONGODB_URI": "mongodb://127.0.0.1:1"},
+                                 {"ORDER_RECORDS_JWT_PUBLIC_KEY": PEM},
                                  {"ORDER_RECORDS_JWT_JWKS_URL": "https://idp.example/jwks.json"}],
-                         ids=["no-key", "public-key", "jwks"])
+                         ids=["in-memory", "mongodb", "public-key", "jwks"])
 def test_token_without_a_secret_exits_2(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
                                         env: dict[str, str]) -> None:
     for name, value in env.items():
@@ -116,6 +129,28 @@ def test_token_without_a_secret_exits_2(monkeypatch: pytest.MonkeyPatch, capsys:
     assert out == ""
     assert err.startswith("error:")
     assert "ORDER_RECORDS_JWT_SECRET" in err
+    assert list(Path().iterdir()) == []  # no development secret was made for it
+
+
+@pytest.mark.parametrize("given", ["ORDER_READ", "ORDER_RECORD_READ,CONFIG_EVERYTHING", " , "])
+def test_token_refuses_unknown_permissions(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                           given: str) -> None:
+    monkeypatch.setenv("ORDER_RECORDS_JWT_SECRET", SECRET)
+    assert cli.main(["token", "--permissions", given]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("error: --permissions") and err.count("\n") == 1
+    assert all(p in err for p in PERMISSIONS)  # the list to choose from
+    assert "ORDER_READ" in err or "CONFIG_EVERYTHING" in err or "no permission" in err
+
+
+def test_token_permissions_come_from_the_auth_module(monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """A permission added to app.auth.PERMISSIONS is accepted without touching the command line code."""
+    monkeypatch.setenv("ORDER_RECORDS_JWT_SECRET", SECRET)
+    monkeypatch.setattr(cli.auth, "PERMISSIONS", (*PERMISSIONS, "CONFIG_READ"))
+    assert cli.main(["token", "--permissions", "CONFIG_READ"]) == 0
+    assert decode(capsys.readouterr().out.strip())["permissions"] == ["CONFIG_READ"]
 
 
 # --- serving: refusals ---------------------------------------------------------------------------------------
@@ -246,7 +281,7 @@ def test_serve_prints_the_dev_token_and_serves_with_its_secret(capsys: pytest.Ca
     token = dev_token_from(out.splitlines())
     assert sorted(decode(token, secret=served.jwt.secret)["permissions"]) == sorted(PERMISSIONS)
     assert served.jwt.secret not in out
-    assert "SQLite at :memory:" in out
+    assert "SQLite in memory" in out and "a secret for this run only" in out
 
 
 def test_serve_with_a_configured_secret_prints_no_token(capsys: pytest.CaptureFixture[str],
@@ -267,6 +302,17 @@ def test_flags_override_env(monkeypatch: pytest.MonkeyPatch, isolated: list[Sett
     assert [(s.server.host, s.server.port) for s in isolated] == [("0.0.0.0", 9100)]
 
 
+@pytest.mark.parametrize("argv", [["serve", "--port", "9100", "--host", "0.0.0.0", "--workers", "1"],
+                                  ["--port", "9100", "--host", "0.0.0.0", "serve"],
+                                  ["--port", "1", "--host", "0.0.0.0", "serve", "--port", "9100"]])
+def test_listening_flags_before_or_after_serve(monkeypatch: pytest.MonkeyPatch, isolated: list[Settings],
+                                               argv: list[str]) -> None:
+    monkeypatch.setenv("ORDER_RECORDS_JWT_SECRET", SECRET)
+    monkeypatch.setenv("ORDER_RECORDS_SQLITE_PATH", ":memory:")
+    assert cli.main(argv) == 0
+    assert [(s.server.host, s.server.port) for s in isolated] == [("0.0.0.0", 9100)]
+
+
 def dev_token_from(lines: list[str]) -> str:
     for line in lines:
         if "export TOKEN=" in line:
@@ -275,21 +321,6 @@ def dev_token_from(lines: list[str]) -> str:
 
 
 # --- for real, in a subprocess -------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def http_get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=2) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers), exc.read()
-
 
 def test_python_m_app_serves_with_a_dev_token(tmp_path: Path) -> None:
     port = free_port()

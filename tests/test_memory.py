@@ -56,9 +56,16 @@ def test_serve_worker_tunes_the_heap(monkeypatch: pytest.MonkeyPatch) -> None:
 
     calls: list[str] = []
     monkeypatch.setattr(cli, "keep_freed_memory", lambda: calls.append("tuned") or True)
-    monkeypatch.setattr(cli.web, "run_app", lambda *a, **k: calls.append("run"))
+    async def serve_app(*args: object) -> None:
+        calls.append("run")
+
+    monkeypatch.setattr(cli, "serve_app", serve_app)
+    # process-wide set-up a real server process does; left in place it would change later tests' logging
+    monkeypatch.setattr(cli, "install_log_redaction", lambda secrets: None)
+    monkeypatch.setattr(cli, "hide_server_software", lambda: None)
+    monkeypatch.setattr(cli.logging, "basicConfig", lambda **kwargs: None)
     monkeypatch.setattr(cli, "create_app", lambda settings, sweep: object())
     monkeypatch.setattr(cli.gc, "freeze", lambda: calls.append("frozen"))
     monkeypatch.setattr(cli.sys, "setswitchinterval", lambda interval: calls.append(f"switch {interval}"))
-    cli.serve_worker(cli.load_settings({}), 0)
+    cli.serve_worker(cli.load_settings({}), [], 0, cli.StopSwitch(), lambda: None)
     assert calls == ["frozen", f"switch {cli.GIL_SWITCH_INTERVAL}", "tuned", "run"]

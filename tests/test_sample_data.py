@@ -185,17 +185,6 @@ def test_cli_writes_by_default_where_git_ignores_it(tmp_path: Path, monkeypatch:
     assert [json.loads(line) for line in data.splitlines()] == list(generate_records(4, now=NOW))
 
 
-def test_cli_reports_progress_on_stderr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(make_sample_data, "PROGRESS_EVERY", 10)
-    out = tmp_path / "out.jsonl"
-    assert make_sample_data.main(["--count", "25", "--now", "2025-06-01", "--out", str(out)]) == 0
-    lines = capsys.readouterr().err.splitlines()
-    assert lines[:2] == ["10 of 25 records (40%)", "20 of 25 records (80%)"]
-    assert len(lines) == 3 and lines[2].startswith(f"wrote 25 records to {out} in ")
-    assert len(out.read_bytes().splitlines()) == 25
-
-
 def test_fast_enough_for_100k_records() -> None:
     started = time.perf_counter()
     for _ in generate_records(5000, seed=1, now=NOW):

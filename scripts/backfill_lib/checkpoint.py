@@ -20,9 +20,12 @@ class CheckpointError(Exception):
 class Checkpoint:
     """Per input file (by absolute path): its size and mtime when first seen, and how many lines are done."""
 
-    def __init__(self, path: str | None, files: dict[str, dict[str, Any]] | None = None) -> None:
+    def __init__(self, path: str | None, files: dict[str, dict[str, Any]] | None = None,
+                 rejects: dict[str, Any] | None = None) -> None:
         self.path = path
         self.files: dict[str, dict[str, Any]] = files or {}
+        # The rejects file (absolute path) and its size when the checkpoint was saved: what a resumed run keeps.
+        self.rejects = rejects
 
     @classmethod
     def load(cls, path: str) -> Checkpoint:
@@ -30,11 +33,20 @@ class Checkpoint:
             with open(path, "rb") as handle:
                 data = orjson.loads(handle.read())
             files = data["files"]
-            if data.get("version") != VERSION or not isinstance(files, dict):
+            rejects = data.get("rejects")
+            if data.get("version") != VERSION or not isinstance(files, dict) or not (
+                    rejects is None or isinstance(rejects, dict)):
                 raise ValueError("unknown checkpoint format")
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise CheckpointError(f"cannot read checkpoint {path}: {exc}") from exc
-        return cls(path, files)
+        return cls(path, files, rejects)
+
+    def rejects_kept(self, path: str) -> int | None:
+        """How many bytes of the rejects file at `path` this checkpoint covers; None if it does not know."""
+        if self.rejects is None or self.rejects.get("path") != path:
+            return None
+        size = self.rejects.get("size")
+        return size if isinstance(size, int) and size >= 0 else None
 
     def begin(self, key: str, size: int, mtime_ns: int) -> int:
         """Register an input file and return how many of its lines are already done."""
@@ -56,8 +68,10 @@ class Checkpoint:
         """Write atomically: a temporary file in the same directory, then os.replace."""
         if self.path is None:
             return
-        data = {"version": VERSION, "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "files": self.files}
+        data: dict[str, Any] = {"version": VERSION, "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                                "files": self.files}
+        if self.rejects is not None:
+            data["rejects"] = self.rejects
         directory = os.path.dirname(os.path.abspath(self.path))
         fd, tmp = tempfile.mkstemp(prefix=".checkpoint-", suffix=".tmp", dir=directory)
         try:
@@ -72,9 +86,11 @@ class Checkpoint:
 class Ledger:
     """Applies finished batches in sequence order: writes their rejects, then advances the checkpoint."""
 
-    def __init__(self, checkpoint: Checkpoint, rejects: IO[bytes] | None, interval: float = 1.0) -> None:
+    def __init__(self, checkpoint: Checkpoint, rejects: IO[bytes] | None, interval: float = 1.0,
+                 rejects_path: str | None = None) -> None:
         self.checkpoint = checkpoint
         self.rejects = rejects
+        self.rejects_path = rejects_path
         self.interval = interval
         self.next_seq = 0
         self.pending: dict[int, tuple[str | None, int, bool, list[dict[str, Any]]]] = {}
@@ -97,9 +113,12 @@ class Ledger:
             self.flush()
 
     def flush(self) -> None:
-        """Make the rejects durable first, then the checkpoint that covers them."""
+        """Make the rejects durable first, then the checkpoint that covers them and says how far they go: lines
+        written after that (by batches a crash leaves for a resumed run to redo) are cut off when it resumes."""
         if self.rejects is not None:
             self.rejects.flush()
+            if self.rejects_path is not None:
+                self.checkpoint.rejects = {"path": self.rejects_path, "size": self.rejects.tell()}
         self.checkpoint.save()
         self.last_save = time.monotonic()
 

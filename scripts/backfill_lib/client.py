@@ -83,8 +83,9 @@ def parse_details(payload: bytes, count: int) -> list[dict[str, Any]]:
 
 
 async def put_batch(session: aiohttp.ClientSession, url: str, body: bytes, count: int, policy: RetryPolicy,
-                    on_retry: Callable[[], None]) -> list[dict[str, Any]]:
-    """PUT one batch; return the per-record details, raise BatchRejected or FatalError."""
+                    on_retry: Callable[[int, str, float], None]) -> list[dict[str, Any]]:
+    """PUT one batch; return the per-record results, raise BatchRejected or FatalError. Before each retry
+    `on_retry(attempt, what failed, seconds until the retry)`."""
     attempt = 0
     while True:
         wait: float | None = None
@@ -111,5 +112,6 @@ async def put_batch(session: aiohttp.ClientSession, url: str, body: bytes, count
         attempt += 1
         if attempt > policy.max_retries:
             raise FatalError(f"giving up on {url} after {policy.max_retries} retries; last error: {failure}")
-        on_retry()
-        await policy.sleep(wait if wait is not None else policy.backoff(attempt))
+        delay = wait if wait is not None else policy.backoff(attempt)
+        on_retry(attempt, failure, delay)
+        await policy.sleep(delay)

@@ -84,6 +84,7 @@ class Source:
     name: str  # as given on the command line, used in rejects
     key: str | None  # absolute path, the checkpoint key; None for stdin
     skip: int = 0
+    size: int = 0  # bytes, for the progress bar
 
 
 @dataclass(slots=True)
@@ -96,6 +97,7 @@ class Batch:
     eof: bool
     records: list[Item]
     malformed: list[Item]
+    read_to: int | None = None  # bytes of all inputs read once this batch was cut (compressed bytes for gzip)
 
 
 def log(message: str) -> None:
