@@ -57,7 +57,7 @@ def test_a_second_signal_during_the_shutdown_changes_nothing(tmp_path: Path, wor
                     ORDER_RECORDS_JWT_SECRET=SECRET, ORDER_RECORDS_SQLITE_PATH=str(tmp_path / "db.sqlite3"))
     try:
         host, port = server.wait_ready().removeprefix("http://").rsplit(":", 1)
-        body = orjson.dumps({"orderRecords": [minimal_record()]})
+        body = orjson.dumps({"operations": [minimal_record()]})
         request = (f"PUT /api/orderrecords HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
                    f"Authorization: Bearer {issue_token(SECRET, PERMISSIONS)}\r\n"
                    f"Content-Length: {len(body)}\r\n\r\n").encode()
