@@ -64,6 +64,9 @@ async def bulk_create(request: web.Request) -> web.Response:
     if accepted:
         outcomes = await request.app[STORE].insert_batch([record for _, record in accepted], now)
         for (i, _), outcome in zip(accepted, outcomes, strict=True):
+            if outcome.status == "FAILED":  # the store could not take it, e.g. too large for MongoDB
+                results[i] = orjson.dumps({"status": "FAILED", "errors": [{"field": "", "message": outcome.message}]})
+                continue
             # the stored record as the store serialized it: no second serialization of each record
             results[i] = b'{"status":"%b","orderRecord":%b}' % (outcome.status.encode(), outcome.json)
     return json_response(b'{"results":[%b]}' % b",".join(results))

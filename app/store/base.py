@@ -15,12 +15,22 @@ class StoreUnavailable(Exception):
     """The database cannot be reached or failed; the request may be retried later (503)."""
 
 
+class StoreError(Exception):
+    """A database operation failed for a reason a retry will not fix. Its message names the operation, the record
+    ids and the error code, never record contents: the driver's own errors quote whole documents."""
+
+
 @dataclass(frozen=True)
 class InsertOutcome:
-    """What became of one record: its status and the stored record, serialized as the API returns it."""
+    """What became of one record: its status and the stored record, serialized as the API returns it.
 
-    status: Literal["CREATED", "ALREADY_EXISTS"]
+    FAILED: the store could not take this record (e.g. too large for MongoDB); `json` is then b"" and `message`
+    says why, without any of the record's contents. The rest of the batch is stored as usual.
+    """
+
+    status: Literal["CREATED", "ALREADY_EXISTS", "FAILED"]
     json: bytes
+    message: str = ""
 
     @property
     def record(self) -> Record:
@@ -48,7 +58,8 @@ class Store(Protocol):
     # will store it (gdpr.cleaned_up), never with its personal data.
 
     async def insert_batch(self, records: list[Record], now: datetime) -> list[InsertOutcome]:
-        """Insert each record whole or not at all; a known tenantOrderRecordId yields the stored record."""
+        """Insert each record whole or not at all; a known tenantOrderRecordId (or id) yields the stored record, a
+        record the store cannot take yields FAILED; every other record of the batch is stored regardless."""
 
     async def get_json(self, record_id: str, now: datetime) -> bytes | None:
         """The record serialized as JSON, or None."""
