@@ -17,6 +17,7 @@ from app.store.base import RecordFilter, Store, StoreUnavailable
 from app.sweep import SweepResult, run_sweeps, sweep_once
 from tests.conftest import NOW, FakeClock, put_records
 from tests.factories import full_record
+from tests.realserver import MONGODB_URI
 
 DAY_BEFORE_CLEANUP = "2026-10-01T12:00:00+00:00"  # cleanup 2026-12-30, deletion 2036-09-28
 
@@ -114,7 +115,12 @@ def _second_instance(store_kind: str, store: Store) -> Store:
     if isinstance(store, SqliteStore):
         return store if store_kind == "sqlite-memory" else SqliteStore(store.path)
     assert isinstance(store, MongoStore)
-    return MongoStore(store.client, store.collection.database.name)
+    if store_kind == "mongomock":  # its clients do not share data: the same one, closed with the first store
+        return store
+    from pymongo import AsyncMongoClient
+
+    # A client of its own, as another instance has: closing it must leave the first store's client working.
+    return MongoStore(AsyncMongoClient(MONGODB_URI, serverSelectionTimeoutMS=5000), store.collection.database.name)
 
 
 async def test_a_crash_mid_sweep_leaves_records_whole_and_the_next_sweep_finishes(
