@@ -7,7 +7,6 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import orjson
 import pytest
 from bson import ObjectId
 from pymongo.errors import BulkWriteError, OperationFailure
@@ -132,8 +131,8 @@ async def test_a_database_error_is_logged_without_record_contents(
     assert [s for s in secrets if s in body] == [], body  # the other record is CREATED: its data is in the body
     assert "code 121" in logged and "insert" in logged
     if bulk:  # that record's own failure; the other one stored
-        assert response.status == 200, body
-        assert [r["status"] for r in orjson.loads(body)["results"]] == ["FAILED", "CREATED"]
+        assert response.status == 200 and "FAILED" in body, body
+        assert await store.count(RecordFilter()) == 1
     else:
         assert response.status == 500, body
     assert "Document failed validation" not in logged  # the driver's message: it may quote the data
