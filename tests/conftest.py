@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,9 +17,9 @@ from app.factory import create_app
 from app.settings import Settings, make_settings
 from app.store.base import Store
 from tests.contract import contract_middleware
+from tests.realserver import MONGODB_URI, database_name, database_names, drop_database, left_behind
 
 SECRET = "test-secret-that-is-long-enough-for-hs256"
-MONGODB_URI = os.environ.get("ORDER_RECORDS_MONGODB_URI", "")
 STORE_KINDS = ["sqlite-memory", "sqlite-file", "mongomock", *(["mongodb"] if MONGODB_URI else [])]
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -55,7 +54,18 @@ def new_store(kind: str, tmp_path: Any) -> Store:
         return MongoStore(AsyncMongoMockClient(), "orderrecords_test")
     from pymongo import AsyncMongoClient
 
-    return MongoStore(AsyncMongoClient(MONGODB_URI, serverSelectionTimeoutMS=5000), f"test_{uuid.uuid4().hex}")
+    return MongoStore(AsyncMongoClient(MONGODB_URI, serverSelectionTimeoutMS=5000), database_name())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_database_left_behind() -> Iterator[None]:
+    """With a real server, every test that used one dropped its database (an error at the end of the run if not)."""
+    if not MONGODB_URI:
+        yield
+        return
+    before = database_names()
+    yield
+    assert not (left := left_behind(before)), f"databases left behind on {MONGODB_URI}: {left}"
 
 
 @pytest.fixture
@@ -79,11 +89,7 @@ async def store(store_kind: str, tmp_path: Any) -> AsyncIterator[Store]:
     created = new_store(store_kind, tmp_path)
     yield created
     if store_kind == "mongodb":
-        from pymongo import AsyncMongoClient
-
-        cleanup: AsyncMongoClient[Any] = AsyncMongoClient(MONGODB_URI)
-        await cleanup.drop_database(created.collection.database.name)  # type: ignore[attr-defined]
-        await cleanup.close()
+        await asyncio.to_thread(drop_database, created.collection.database.name)  # type: ignore[attr-defined]
 
 
 @pytest.fixture

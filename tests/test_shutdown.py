@@ -16,12 +16,16 @@ from datetime import datetime
 from typing import Any
 
 import aiohttp
+import pytest
 from aiohttp import web
 
 from app.factory import create_app
 from app.settings import Settings
 from app.store.sqlite import SqliteStore
 from tests.factories import minimal_record
+from tests.realserver import MONGODB_URI, database_name, drop_database, needs_server
+
+BACKENDS = ["sqlite", pytest.param("mongodb", marks=needs_server)]
 
 
 class SlowStore(SqliteStore):
@@ -59,12 +63,21 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def service_env(tmp_path: Any, backend: str) -> dict[str, str]:
+    """This test's own store: a SQLite file, or a database of its own on the real server (dropped by `served`);
+    none of the caller's ORDER_RECORDS_ settings, which would point the service at their database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ORDER_RECORDS_")}
+    env["ORDER_RECORDS_JWT_SECRET"] = "x" * 40
+    if backend == "mongodb":
+        return {**env, "ORDER_RECORDS_MONGODB_URI": MONGODB_URI, "ORDER_RECORDS_MONGODB_DATABASE": database_name()}
+    return {**env, "ORDER_RECORDS_SQLITE_PATH": str(tmp_path / "db.sqlite3")}
+
+
 @contextlib.contextmanager
-def served(tmp_path: Any, *args: str) -> Iterator[tuple[subprocess.Popen[bytes], list[str]]]:
+def served(tmp_path: Any, *args: str, backend: str = "sqlite") -> Iterator[tuple[subprocess.Popen[bytes], list[str]]]:
     """`python -m app` on a free port, ready to serve; yields it and its worker processes, kills what is left."""
     port = _free_port()
-    env = {**os.environ, "ORDER_RECORDS_SQLITE_PATH": str(tmp_path / "db.sqlite3"),
-           "ORDER_RECORDS_JWT_SECRET": "x" * 40}
+    env = service_env(tmp_path, backend)
     proc = subprocess.Popen([sys.executable, "-m", "app", "--port", str(port), *args], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     workers: list[str] = []
@@ -82,6 +95,8 @@ def served(tmp_path: Any, *args: str) -> Iterator[tuple[subprocess.Popen[bytes],
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        if backend == "mongodb":
+            drop_database(env["ORDER_RECORDS_MONGODB_DATABASE"])
 
 
 def _ready(port: int) -> bool:
@@ -92,14 +107,16 @@ def _ready(port: int) -> bool:
         return False
 
 
-def test_sigterm_stops_the_process_cleanly(tmp_path: Any) -> None:
-    with served(tmp_path) as (proc, _):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_sigterm_stops_the_process_cleanly(tmp_path: Any, backend: str) -> None:
+    with served(tmp_path, backend=backend) as (proc, _):
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=15) == 0
 
 
-def test_sigterm_stops_every_worker_of_a_multi_worker_server(tmp_path: Any) -> None:
-    with served(tmp_path, "--workers", "2") as (proc, workers):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_sigterm_stops_every_worker_of_a_multi_worker_server(tmp_path: Any, backend: str) -> None:
+    with served(tmp_path, "--workers", "2", backend=backend) as (proc, workers):
         assert len(workers) == 2
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
@@ -129,8 +146,7 @@ def test_a_dead_worker_takes_the_others_down(tmp_path: Any) -> None:
 def test_sigterm_while_workers_are_still_starting(tmp_path: Any) -> None:
     """The workers inherit the launcher's SIGTERM handler; one still starting must simply stop, not crash."""
     port, log = _free_port(), tmp_path / "server.log"
-    env = {**os.environ, "ORDER_RECORDS_SQLITE_PATH": str(tmp_path / "db.sqlite3"),
-           "ORDER_RECORDS_JWT_SECRET": "x" * 40}
+    env = service_env(tmp_path, "sqlite")
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "app", "--port", str(port), "--workers", "2"], env=env,
                                 stdout=out, stderr=subprocess.STDOUT)

@@ -17,8 +17,13 @@ from app.store.base import RecordFilter, Store, StoreUnavailable
 from app.sweep import SweepResult, run_sweeps, sweep_once
 from tests.conftest import NOW, FakeClock, put_records
 from tests.factories import full_record
+from tests.realserver import MONGODB_URI
 
 DAY_BEFORE_CLEANUP = "2026-10-01T12:00:00+00:00"  # cleanup 2026-12-30, deletion 2036-09-28
+# Expired on the test clock only. A real server's TTL monitor deletes by the real time: records expired by that
+# would vanish before the sweep gets to them, so these expire in 2050, long after any real date these tests see.
+EXPIRES_2050 = "2040-01-10T00:00:00+00:00"  # deletion 2050-01-07
+AFTER_EXPIRY = "2050-01-09T00:00:00+00:00"
 
 
 @pytest.fixture
@@ -116,7 +121,12 @@ def _second_instance(store_kind: str, store: Store) -> Store:
     if isinstance(store, SqliteStore):
         return store if store_kind == "sqlite-memory" else SqliteStore(store.path)
     assert isinstance(store, MongoStore)
-    return MongoStore(store.client, store.collection.database.name)
+    if store_kind == "mongomock":  # its clients do not share data: the same one, closed with the first store
+        return store
+    from pymongo import AsyncMongoClient
+
+    # A client of its own, as another instance has: closing it must leave the first store's client working.
+    return MongoStore(AsyncMongoClient(MONGODB_URI, serverSelectionTimeoutMS=5000), store.collection.database.name)
 
 
 async def test_a_crash_mid_sweep_leaves_records_whole_and_the_next_sweep_finishes(
@@ -148,9 +158,9 @@ async def test_a_crash_mid_sweep_leaves_records_whole_and_the_next_sweep_finishe
 
 
 async def test_expired_records_are_deleted_by_the_sweep(opened: Store, settings: Settings) -> None:
-    old = await seed(opened, settings, 2, orderRecordDate="2017-01-10T00:00:00+00:00")
-    young = await seed(opened, settings, 1, orderRecordDate="2026-11-01T00:00:00+00:00", prefix="y")
-    clock = FakeClock(datetime.fromisoformat("2027-01-09T00:00:00+00:00"))
+    old = await seed(opened, settings, 2, orderRecordDate=EXPIRES_2050)
+    young = await seed(opened, settings, 1, orderRecordDate="2049-11-01T00:00:00+00:00", prefix="y")
+    clock = FakeClock(datetime.fromisoformat(AFTER_EXPIRY))
     result = await sweep_once(opened, clock, settings.gdpr)
     assert result.deleted == 2
     assert [await opened.get_json(i, NOW) for i in old] == [None, None]
@@ -160,7 +170,7 @@ async def test_expired_records_are_deleted_by_the_sweep(opened: Store, settings:
 
 async def test_expired_records_are_deleted_in_bounded_batches(opened: Store, settings: Settings) -> None:
     small = settings.replace({"gdpr.sweep_batch_size": 4})
-    await seed(opened, small, 10, orderRecordDate="2017-01-10T00:00:00+00:00")
+    await seed(opened, small, 10, orderRecordDate=EXPIRES_2050)
     deleted: list[int] = []
     original = opened.purge_expired
 
@@ -170,7 +180,7 @@ async def test_expired_records_are_deleted_in_bounded_batches(opened: Store, set
         return done
 
     opened.purge_expired = counting  # type: ignore[method-assign]
-    result = await sweep_once(opened, FakeClock(datetime.fromisoformat("2027-01-09T00:00:00+00:00")), small.gdpr)
+    result = await sweep_once(opened, FakeClock(datetime.fromisoformat(AFTER_EXPIRY)), small.gdpr)
     assert (result.deleted, deleted) == (10, [4, 4, 2, 0])
     assert await opened.count(RecordFilter()) == 0
 

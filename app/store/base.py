@@ -27,6 +27,9 @@ class StoreUnavailable(Exception):
 
 class StoreIncompatible(Exception):
     """The database holds data of another version of this service; the message says what to do."""
+class StoreError(Exception):
+    """A database operation failed for a reason a retry will not fix. Its message names the operation, the record
+    ids and the error code, never record contents: the driver's own errors quote whole documents."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,8 @@ class Store(Protocol):
     async def insert_batch(self, records: list[Record], now: datetime) -> list[InsertOutcome]:
         """Insert each record whole or not at all; a known tenantOrderRecordId yields the stored record. Each record
         carries its Digests under records.DIGESTS: stored beside it, never served."""
+        """Insert each record whole or not at all; a known tenantOrderRecordId (or id) yields the stored record, a
+        record the store cannot take yields FAILED; every other record of the batch is stored regardless."""
 
     async def get_json(self, record_id: str, now: datetime) -> bytes | None:
         """The record serialized as JSON, or None."""

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
+import bson
 import orjson
 from bson import ObjectId
 from pymongo import ASCENDING, AsyncMongoClient
-from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure
+from pymongo.errors import BulkWriteError
 
 from app.domain.digest import DIGESTS, Digests
 from app.domain.gdpr import cleaned_up, is_due
@@ -24,13 +26,22 @@ from app.store.base import (
     actor_anonymization_default,
 )
 from app.store.mongo_config import MongoConfigurations
+from app.store.mongo_errors import translated
 
+log = logging.getLogger("app.store.mongo")
+# At DEBUG, PyMongo logs every command and reply, documents and all: never, whatever the service's log level.
+logging.getLogger("pymongo.command").setLevel(logging.INFO)
 DATE_FIELDS = ("created", "lastModified", "gdprCleanupDate", "deletionDate")
 META_COLLECTION = "orderRecordsMeta"
 STORE_FORMAT = 2
 OLD_STORE = ("{name} holds order records of an earlier version of this service, in another shape; this version "
              "cannot read them. Use another database (mongodb.database) and backfill again.")
 DUPLICATE_KEY = 11000
+MAX_BSON_SIZE = 16 * 1024 * 1024  # MongoDB's document limit, the same on every version (maxBsonObjectSize)
+# BSON takes at most about 7 bytes for one byte of the JSON orjson writes (the worst: a long array of one-digit
+# numbers, 2 JSON bytes per element against 13 with its index as key), so a record whose JSON is within an eighth
+# of the limit fits, and only larger ones are encoded to find out.
+SURELY_FITS = MAX_BSON_SIZE // 8
 INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
     ([("facilityRef", ASCENDING), ("_id", ASCENDING)], {"name": "facilityRef_id"}),
     ([("tenantOrderRecordId", ASCENDING)], {"name": "tenantOrderRecordId_unique", "unique": True,
@@ -72,6 +83,17 @@ def as_of(doc: dict[str, Any], now: datetime, actor_anonymization: bool) -> byte
     return orjson.dumps(cleaned_up(record, actor_anonymization) if is_due(record, now) else record)
 
 
+def too_large(doc: dict[str, Any], body: bytes) -> str | None:
+    """Why MongoDB cannot take this document (its JSON is `body`), or None when it can."""
+    if len(body) <= SURELY_FITS:
+        return None
+    size = len(bson.encode(doc))
+    if size <= MAX_BSON_SIZE:
+        return None
+    return (f"The record is too large to store: {size:,} bytes in MongoDB's format (BSON), more than its limit "
+            f"of {MAX_BSON_SIZE:,}.")
+
+
 def _tenant(tenant_order_record_id: str) -> dict[str, Any]:
     # Repeats the unique index's partial filter so the planner can prove the index covers the query.
     return {"$eq": tenant_order_record_id, "$type": "string"}
@@ -108,19 +130,12 @@ class MongoStore:
         )
         return cls(client, settings.database)
 
-    async def _call(self, coro: Any) -> Any:
-        try:
-            return await coro
-        except (ConnectionFailure, OperationFailure) as exc:
-            if isinstance(exc, OperationFailure) and not exc.has_error_label("RetryableWriteError"):
-                raise
-            raise StoreUnavailable(f"mongodb: {type(exc).__name__}") from exc
-
     async def open(self) -> None:
         await self.ping()
         await self._check_format()
         for keys, options in INDEXES:
-            await self._call(self.collection.create_index(keys, **options))
+            with translated("createIndexes"):
+                await self.collection.create_index(keys, **options)
 
     async def _check_format(self) -> None:
         """Refuse a database holding records of an earlier version, then mark it as this version's."""
@@ -134,40 +149,73 @@ class MongoStore:
         elif found.get("version") != STORE_FORMAT:
             raise StoreIncompatible(OLD_STORE.format(name=self.collection.full_name))
 
+    async def _call(self, coro: Any, operation: str = "command") -> Any:
+        """Await a driver call, its errors translated (no document contents in them)."""
+        with translated(operation):
+            return await coro
+
     async def close(self) -> None:
         result = self.client.close()
         if hasattr(result, "__await__"):
             await result
 
     async def ping(self) -> None:
-        admin = self.client["admin"]
-        await self._call(admin.command("ping"))
+        with translated("ping"):
+            await self.client["admin"].command("ping")
 
     async def insert_batch(self, records: list[Record], now: datetime) -> list[InsertOutcome]:
+        bodies = [orjson.dumps({k: v for k, v in r.items() if k != DIGESTS}) for r in records]
         docs = [to_document(r, r[DIGESTS]) for r in records]
-        duplicates: set[int] = set()
+        outcomes: list[InsertOutcome | None] = [None] * len(records)
+        with translated("insert", [r["id"] for r in records]):
+            for i, (doc, body) in enumerate(zip(docs, bodies, strict=True)):
+                if (why := too_large(doc, body)) is not None:
+                    outcomes[i] = InsertOutcome("FAILED", b"", message=why)
+            sent = [i for i, outcome in enumerate(outcomes) if outcome is None]
+            refused = await self._insert(sent, docs)
+        for i in sent:
+            code = refused.get(i)
+            if code is None:
+                outcomes[i] = InsertOutcome("CREATED", bodies[i])
+            elif code == DUPLICATE_KEY:
+                outcomes[i] = await self._stored_instead(records[i], docs[i], bodies[i], now)
+            else:  # e.g. a schema validator of the deployment's: this record's failure, not the batch's
+                log.warning("mongodb insert refused record %s: code %s", records[i]["id"], code)
+                outcomes[i] = InsertOutcome("FAILED", b"",
+                                            message=f"The database refused the record (code {code}).")
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    async def _insert(self, indexes: list[int], docs: list[dict[str, Any]]) -> dict[int, Any]:
+        """Insert these documents; the error code of each one refused, by index. Never raises for one record:
+        unordered, every other document is stored whatever becomes of one."""
+        if not indexes:
+            return {}
         try:
-            await self._call(self.collection.insert_many(docs, ordered=False))
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors", [])
-            if any(e.get("code") != DUPLICATE_KEY for e in errors):
-                raise
-            duplicates = {e["index"] for e in errors}
-        outcomes = []
-        for i, record in enumerate(records):
-            if i not in duplicates:
-                outcomes.append(InsertOutcome("CREATED", orjson.dumps(to_record(docs[i]))))
-                continue
-            existing = await self._call(self.collection.find_one(
-                {"tenantOrderRecordId": _tenant(record["tenantOrderRecordId"])}))
-            if existing is None:  # stored and deleted in between: the caller may retry
-                raise StoreUnavailable("duplicate record vanished while reading it back")
-            outcomes.append(InsertOutcome("EXISTS", as_of(existing, now, await self.actor_anonymization()),
-                                          stored_digests(existing, now)))
-        return outcomes
+            await self.collection.insert_many([docs[i] for i in indexes], ordered=False)
+        except BulkWriteError as exc:  # its details hold every refused document: never let them reach a log
+            return {indexes[e["index"]]: e.get("code") for e in exc.details.get("writeErrors", [])}
+        return {}
+
+    async def _stored_instead(self, record: Record, doc: dict[str, Any], body: bytes,
+                              now: datetime) -> InsertOutcome:
+        """A duplicate key: what is stored under this record's tenantOrderRecordId, or else under its id."""
+        existing = None
+        with translated("find", [record["id"]]):
+            if (tenant_id := record.get("tenantOrderRecordId")) is not None:
+                existing = await self.collection.find_one({"tenantOrderRecordId": _tenant(tenant_id)})
+            if existing is None:
+                existing = await self.collection.find_one({"_id": doc["_id"]})
+        if existing is None:  # stored and deleted in between: the caller may retry
+            raise StoreUnavailable("duplicate record vanished while reading it back")
+        if existing["_id"] == doc["_id"] and to_record(existing) == {k: v for k, v in record.items() if k != DIGESTS}:
+            # This very record, stored by an earlier attempt of this write (a retry after a lost answer).
+            return InsertOutcome("CREATED", body)
+        return InsertOutcome("EXISTS", as_of(existing, now, await self.actor_anonymization()),
+                             stored_digests(existing, now))
 
     async def get_json(self, record_id: str, now: datetime) -> bytes | None:
-        doc = await self._call(self.collection.find_one({"_id": ObjectId(record_id)}))
+        with translated("find", [record_id]):
+            doc = await self.collection.find_one({"_id": ObjectId(record_id)})
         return None if doc is None else as_of(doc, now, await self.actor_anonymization())
 
     async def list_page(self, filters: RecordFilter, start_after: str | None, size: int,
@@ -175,24 +223,27 @@ class MongoStore:
         # Two queries at once; MongoDB offers no snapshot across them short of a transaction, so a write landing
         # between them can make the total differ from the page by that write.
         cursor = self.collection.find(_query(filters, start_after)).sort("_id", ASCENDING).limit(size)
-        total, docs = await asyncio.gather(self.count(filters), self._call(cursor.batch_size(size).to_list(size)))
+        with translated("find"):
+            total, docs = await asyncio.gather(self.count(filters), cursor.batch_size(size).to_list(size))
         actor = await self.actor_anonymization()
         return total, [as_of(d, now, actor) for d in docs]
 
     async def count(self, filters: RecordFilter) -> int:
-        return await self._call(self.collection.count_documents(_query(filters)))
+        with translated("count"):
+            return int(await self.collection.count_documents(_query(filters)))
 
     async def anonymize_due(self, now: datetime, limit: int) -> int:
         query = {"anonymized": False, "gdprCleanupDate": {"$lte": now}}
-        due = await self._call(self.collection.find(query).sort("gdprCleanupDate", ASCENDING).limit(limit)
-                               .to_list(limit))
+        with translated("find"):
+            due = await self.collection.find(query).sort("gdprCleanupDate", ASCENDING).limit(limit).to_list(limit)
         done, actor = 0, await self.actor_anonymization()
         for doc in due:
             record = cleaned_up(to_record(doc), actor)
             # Conditioned on the version read: a concurrent sweep that got there first makes this a no-op.
             kept = Digests(None, (doc.get(DIGESTS) or {}).get("kept", ""))
-            result = await self._call(self.collection.replace_one(
-                {"_id": doc["_id"], "version": doc["version"], "anonymized": False}, to_document(record, kept)))
+            with translated("anonymize", [doc["_id"]]):
+                result = await self.collection.replace_one(
+                    {"_id": doc["_id"], "version": doc["version"], "anonymized": False}, to_document(record, kept))
             done += result.modified_count
         return done
 
@@ -200,9 +251,10 @@ class MongoStore:
         # The TTL index deletes without us; this only makes the bound tighter than its 60-second monitor, in
         # bounded batches like the anonymization.
         expired = {"deletionDate": {"$lte": now}}
-        ids = [d["_id"] for d in await self._call(
-            self.collection.find(expired, {"_id": 1}).sort("deletionDate", ASCENDING).limit(limit).to_list(limit))]
-        if not ids:
-            return 0
-        result = await self._call(self.collection.delete_many({"_id": {"$in": ids}, **expired}))
-        return result.deleted_count
+        with translated("purge"):
+            ids = [d["_id"] for d in await self.collection.find(expired, {"_id": 1}).sort(
+                "deletionDate", ASCENDING).limit(limit).to_list(limit)]
+            if not ids:
+                return 0
+            result = await self.collection.delete_many({"_id": {"$in": ids}, **expired})
+        return int(result.deleted_count)
