@@ -62,7 +62,8 @@ async def test_the_ttl_index_deletes_an_expired_record_within_the_monitor_interv
         real_store: MongoStore, settings: Settings) -> None:
     """Deletion without any code of ours: the server's TTL monitor, on the index the store creates. Real time: the
     monitor knows no other clock."""
-    now, retention = utc_now(), timedelta(days=settings.gdpr.delete_after_days)
+    gdpr = settings.gdpr
+    now, retention = utc_now(), timedelta(days=gdpr.retention_time + gdpr.deletion_time_after_retention)
     expiring = record_dated(settings, now + timedelta(seconds=2) - retention, now, tenantOrderRecordId="expiring")
     kept = record_dated(settings, now - timedelta(days=1), now, tenantOrderRecordId="kept")
     assert [o.status for o in await real_store.insert_batch([expiring, kept], now)] == ["CREATED", "CREATED"]
@@ -82,7 +83,7 @@ async def test_two_service_processes_sweeping_one_database_anonymize_each_record
     """`python -m app gdpr-sweep` twice at once: two processes, two clients, one database. Small batches, so the
     two sweeps overlap (SecantusDB takes a while for each; on mongod they may not, which proves less, not wrong)."""
     now = utc_now()
-    ordered = now - timedelta(days=settings.gdpr.anonymize_after_days, hours=1)  # due an hour ago
+    ordered = now - timedelta(days=settings.gdpr.retention_time, hours=1)  # due an hour ago
     records = [record_dated(settings, ordered, now - timedelta(hours=2), tenantOrderRecordId=f"s-{i}")
                for i in range(RECORDS)]
     for start in range(0, len(records), 25):
@@ -135,7 +136,7 @@ async def test_the_server_killed_under_a_backfill_gives_503_then_every_record_st
             await secantus.start()  # the same port and data directory
             summary = await asyncio.wait_for(backfill, 300)
             assert (summary.exit_code, summary.failed, summary.fatal) == (0, 0, None)
-            assert summary.retried_requests > 0 and summary.created + summary.already_existing == len(records)
+            assert summary.retried_requests > 0 and summary.created + summary.unchanged == len(records)
             assert (await answer("/ready"))[0] == 200  # the same service, never restarted
         with sync_client(secantus.uri) as client:
             stored = [d["tenantOrderRecordId"] for d in client["faults"]["orderRecords"].find(

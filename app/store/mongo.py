@@ -11,7 +11,7 @@ import bson
 import orjson
 from bson import ObjectId
 from pymongo import ASCENDING, AsyncMongoClient
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from app.domain.digest import DIGESTS, Digests
 from app.domain.gdpr import cleaned_up, is_due
@@ -150,9 +150,15 @@ class MongoStore:
             raise StoreIncompatible(OLD_STORE.format(name=self.collection.full_name))
 
     async def _call(self, coro: Any, operation: str = "command") -> Any:
-        """Await a driver call, its errors translated (no document contents in them)."""
-        with translated(operation):
+        """Await a driver call, its errors translated (no document contents in them); a duplicate key is left to
+        the caller, for whom it is an answer (an optimistic lock lost), not a failure."""
+        try:
             return await coro
+        except DuplicateKeyError:
+            raise
+        except Exception:
+            with translated(operation):
+                raise
 
     async def close(self) -> None:
         result = self.client.close()
