@@ -58,7 +58,7 @@ def settled(outcome: InsertOutcome, digests: Digests, tenant_id: str) -> tuple[s
     if outcome.status == "EXISTS" and not same_content(digests, outcome.digests):
         stored_id = orjson.loads(outcome.json)["id"]
         return "FAILED", failed("VALIDATION", f"tenantOrderRecordId: {tenant_id[:256]!r} is stored already with "
-                                f"other content, as order record {stored_id}; order records cannot be changed.")
+                                f"other content, as order record {stored_id} (order records cannot be changed).")
     status = "CREATED" if outcome.status == "CREATED" else "UNCHANGED"
     # the stored record as the store serialized it: no second serialization of each record
     return status, b'{"status":"%b","orderRecord":%b}' % (status.encode(), outcome.json)

@@ -104,7 +104,7 @@ class FakeService:
                     details.append({"status": "UNCHANGED", "orderRecord": stored})
                 else:
                     details.append(failed(f"tenantOrderRecordId: {key!r} is stored already with other content, "
-                                          f"as order record {stored['id']}; order records cannot be changed."))
+                                          f"as order record {stored['id']} (order records cannot be changed)."))
             else:
                 stored = {**record, "id": f"{len(self.stored) + len(self.anonymous):024x}", "version": 1}
                 if key is None:
@@ -373,7 +373,7 @@ async def test_a_resend_is_unchanged_and_done_a_changed_one_is_rejected(service:
     assert (refused["line"], refused["record"]) == (8, data[7])
     assert refused["error"] == {"type": "VALIDATION", "message": (
         "tenantOrderRecordId: 'legacy-7-7' is stored already with other content, as order record "
-        f"{service.stored['legacy-7-7']['id']}; order records cannot be changed.")}
+        f"{service.stored['legacy-7-7']['id']} (order records cannot be changed).")}
     (tmp_path / "orders.jsonl.checkpoint.json").unlink()
     write_jsonl(source, data[:7] + data[8:])
     summary = await run(options(service, tmp_path, source))
