@@ -29,10 +29,16 @@ def record_digests(data: dict[str, Any], anonymized: bool) -> Digests:
     value (1 = 1.0), date-times by instant. A record stored anonymized has no content digest."""
     normal = _normalized(data)
     kept_view = anonymized_input(normal)
-    kept = _digest(kept_view)
+    kept_bytes = _canonical(kept_view)
+    kept = _hash(kept_bytes)
     if anonymized:
         return Digests(None, kept)
-    return Digests(kept if kept_view is normal else _digest(normal), kept)
+    if kept_view is normal:
+        return Digests(kept, kept)
+    # The whole input is what anonymization keeps plus what it removes: hashing the two serializations together
+    # spares a second serialization of the whole record.
+    removed = {"consumer": normal.get("consumer"), "cashierId": (normal.get("origin") or {}).get("cashierId")}
+    return Digests(_hash(kept_bytes + b"\n" + _canonical(removed)), kept)
 
 
 def same_content(new: Digests, stored: Digests) -> bool:
@@ -42,10 +48,14 @@ def same_content(new: Digests, stored: Digests) -> bool:
     return new.kept == stored.kept
 
 
-def _digest(value: Any) -> str:
+def _canonical(value: Any) -> bytes:
     # Sorted keys over values with one form each: in effect RFC 8785's canonical JSON for this data, but exact for
     # integers beyond 2**53 (RFC 8785 goes through IEEE doubles).
-    return hashlib.blake2b(orjson.dumps(value, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def _hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 @lru_cache(maxsize=4096)  # a backfill repeats the same dates (warranty starts, return windows) endlessly
