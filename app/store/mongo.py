@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +14,9 @@ from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure
 
 from app.domain.gdpr import cleaned_up, is_due
 from app.domain.instants import format_instant, parse_instant
+from app.search.query import Found, SearchQuery, Window, descending_travel
 from app.settings import MongoSettings
+from app.store import mongo_search
 from app.store.base import InsertOutcome, Record, RecordFilter, StoreUnavailable
 
 DATE_FIELDS = ("created", "lastModified", "gdprCleanupDate", "deletionDate")
@@ -25,6 +28,7 @@ INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
     ([("gdprCleanupDate", ASCENDING)], {"name": "gdprCleanupDate_due",
                                         "partialFilterExpression": {"anonymized": False}}),
     ([("deletionDate", ASCENDING)], {"name": "deletionDate_ttl", "expireAfterSeconds": 0}),
+    *mongo_search.SEARCH_INDEXES,
 ]
 
 
@@ -34,12 +38,14 @@ def to_document(record: Record) -> dict[str, Any]:
     doc["_id"] = ObjectId(record["id"])
     for name in DATE_FIELDS:
         doc[name] = parse_instant(record[name])
+    doc.update(mongo_search.hidden_fields(record))
     return doc
 
 
 def to_record(doc: dict[str, Any]) -> Record:
     record = {"id": str(doc["_id"])}
-    record.update((k, format_instant(v) if k in DATE_FIELDS else v) for k, v in doc.items() if k != "_id")
+    record.update((k, format_instant(v) if k in DATE_FIELDS else v) for k, v in doc.items()
+                  if k != "_id" and k not in mongo_search.HIDDEN_FIELDS)
     return record
 
 
@@ -141,6 +147,28 @@ class MongoStore:
 
     async def count(self, filters: RecordFilter) -> int:
         return await self._call(self.collection.count_documents(_query(filters)))
+
+    async def search(self, query: SearchQuery, window: Window, now: datetime) -> Found:
+        compiler = mongo_search.Compiler(query)
+        descending = descending_travel(query.sort, window)
+
+        async def run(pipeline: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+            cursor = self.collection.aggregate(pipeline)
+            if inspect.isawaitable(cursor):  # PyMongo's async API; mongomock-motor answers a cursor at once
+                cursor = await self._call(cursor)
+            return await self._call(cursor.to_list(limit))
+
+        docs = await run(compiler.pipeline(window.position, descending, window.limit), window.limit)
+        rows = []
+        for d in docs:
+            key = mongo_search.sort_value(query.sort, d)  # first: it takes the computed key out of the document
+            rows.append((as_of(d, now), key, str(d["_id"])))
+        total = None
+        if window.with_total:
+            total = await self._call(self.collection.count_documents(compiler.node(query.filter)))
+        behind = window.position is not None and bool(
+            await run(compiler.pipeline(window.position, not descending, 1, inclusive=True), 1))
+        return Found(rows, total, behind)
 
     async def anonymize_due(self, now: datetime, limit: int) -> int:
         query = {"anonymized": False, "gdprCleanupDate": {"$lte": now}}

@@ -15,6 +15,8 @@ import orjson
 
 from app.domain.gdpr import cleaned_up
 from app.domain.instants import parse_instant
+from app.search.query import Found, SearchQuery, Window
+from app.store import sqlite_search
 from app.store.base import InsertOutcome, Record, RecordFilter, StoreUnavailable
 
 T = TypeVar("T")
@@ -137,6 +139,7 @@ class SqliteStore:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self._writer = self._connect()
             self._writer.executescript(SCHEMA)
+            sqlite_search.install(self._writer)
             self._reader = self._writer if self.path == ":memory:" else self._connect()
 
         await self._run(self._write_pool, connect)
@@ -240,6 +243,10 @@ class SqliteStore:
             self._counts.clear()
         self._counts[key] = (stamp, total)
         return total
+
+    async def search(self, query: SearchQuery, window: Window, now: datetime) -> Found:
+        return await self._run(self._read_pool, lambda: sqlite_search.run(self._conn(self._reader), query, window,
+                                                                          _ms(now)))
 
     async def anonymize_due(self, now: datetime, limit: int) -> int:
         return await self._run(self._write_pool, self._anonymize_due, now, limit)

@@ -1,0 +1,239 @@
+"""Search on SQLite: side tables of the searched keys, kept by triggers, and the query tree compiled to SQL."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import orjson
+
+from app.domain.gdpr import cleaned_up
+from app.domain.instants import parse_instant
+from app.search.build import epoch_ms
+from app.search.query import (
+    AllOf,
+    AnyOf,
+    DateCmp,
+    Found,
+    ListAny,
+    ListExists,
+    Node,
+    SearchQuery,
+    Sort,
+    StringCmp,
+    Window,
+    descending_travel,
+    removable,
+)
+
+# The triggers run inside the statement that writes order_records, so the side tables change in its transaction.
+# Anonymization rewrites doc: consumerId is the one personal key kept here, and it is read again from the new doc.
+SEARCH_SCHEMA = """
+CREATE TABLE IF NOT EXISTS order_record_search (
+    id BLOB PRIMARY KEY,                -- order_records.id
+    date_ms INTEGER NOT NULL,           -- orderRecordDate in epoch milliseconds
+    consumer_id TEXT,
+    terminal_id TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ix_search_date ON order_record_search (date_ms, id);
+CREATE INDEX IF NOT EXISTS ix_search_consumer ON order_record_search (consumer_id, id) WHERE consumer_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS ix_search_terminal ON order_record_search (terminal_id, id) WHERE terminal_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS order_record_articles (article_id TEXT, id BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS ix_articles_article ON order_record_articles (article_id, id);
+CREATE INDEX IF NOT EXISTS ix_articles_id ON order_record_articles (id);
+CREATE TABLE IF NOT EXISTS order_record_payments (transaction_id TEXT, receipt_number TEXT, id BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS ix_payments_transaction ON order_record_payments (transaction_id, id);
+CREATE INDEX IF NOT EXISTS ix_payments_receipt ON order_record_payments (receipt_number, id);
+CREATE INDEX IF NOT EXISTS ix_payments_id ON order_record_payments (id);
+CREATE TRIGGER IF NOT EXISTS tr_search_insert AFTER INSERT ON order_records BEGIN
+    INSERT INTO order_record_search (id, date_ms, consumer_id, terminal_id) SELECT NEW.id,
+        order_record_ms(json_extract(d, '$.orderRecordDate')), json_extract(d, '$.consumer.consumerId'),
+        json_extract(d, '$.origin.terminalId') FROM (SELECT CAST(NEW.doc AS TEXT) AS d);
+    INSERT INTO order_record_articles (article_id, id) SELECT json_extract(e.value, '$.article.tenantArticleId'),
+        NEW.id FROM json_each(CAST(NEW.doc AS TEXT), '$.lineItems') AS e;
+    INSERT INTO order_record_payments (transaction_id, receipt_number, id) SELECT
+        json_extract(e.value, '$.transactionId'), json_extract(e.value, '$.receiptNumber'), NEW.id
+        FROM json_each(CAST(NEW.doc AS TEXT), '$.payments') AS e;
+END;
+CREATE TRIGGER IF NOT EXISTS tr_search_update AFTER UPDATE OF doc ON order_records BEGIN
+    UPDATE order_record_search SET consumer_id = json_extract(CAST(NEW.doc AS TEXT), '$.consumer.consumerId')
+        WHERE id = NEW.id;
+END;
+CREATE TRIGGER IF NOT EXISTS tr_search_delete AFTER DELETE ON order_records BEGIN
+    DELETE FROM order_record_search WHERE id = OLD.id;
+    DELETE FROM order_record_articles WHERE id = OLD.id;
+    DELETE FROM order_record_payments WHERE id = OLD.id;
+END;
+"""
+# Records stored before the side tables existed: filled once, when the tables are created.
+BACKFILL = """
+INSERT INTO order_record_search (id, date_ms, consumer_id, terminal_id) SELECT id,
+    order_record_ms(json_extract(CAST(doc AS TEXT), '$.orderRecordDate')),
+    json_extract(CAST(doc AS TEXT), '$.consumer.consumerId'), json_extract(CAST(doc AS TEXT), '$.origin.terminalId')
+    FROM order_records;
+INSERT INTO order_record_articles (article_id, id) SELECT json_extract(e.value, '$.article.tenantArticleId'), r.id
+    FROM order_records AS r, json_each(CAST(r.doc AS TEXT), '$.lineItems') AS e;
+INSERT INTO order_record_payments (transaction_id, receipt_number, id) SELECT json_extract(e.value, '$.transactionId'),
+    json_extract(e.value, '$.receiptNumber'), r.id
+    FROM order_records AS r, json_each(CAST(r.doc AS TEXT), '$.payments') AS e;
+"""
+DOC = "CAST(r.doc AS TEXT)"
+SCALARS = {"tenantOrderRecordId": "r.tenant_order_record_id", "consumer.consumerId": "s.consumer_id",
+           "origin.terminalId": "s.terminal_id", "origin.cashierId": f"json_extract({DOC}, '$.origin.cashierId')",
+           "origin.type": f"json_extract({DOC}, '$.origin.type')", "orderRecordDate": "s.date_ms",
+           "pricing.total.priceBreakdownTotal": f"json_extract({DOC}, '$.pricing.total.priceBreakdown.total.value')"}
+LIST_ROWS = {"lineItems": ("order_record_articles", {"article.tenantArticleId": "x.article_id"}),
+             "payments": ("order_record_payments", {"transactionId": "x.transaction_id",
+                                                    "receiptNumber": "x.receipt_number"})}
+STRING_SQL = {"eq": "=", "notEq": "!=", "in": "IN", "notIn": "NOT IN"}
+DATE_SQL = {"eq": "=", "notEq": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+
+
+def _order_record_ms(text: str | None) -> int | None:
+    return None if text is None else epoch_ms(parse_instant(text))
+
+
+def install(conn: sqlite3.Connection) -> None:
+    """On the writing connection: the function the triggers use, the side tables, and their first filling."""
+    conn.create_function("order_record_ms", 1, _order_record_ms, deterministic=True)
+    fresh = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'order_record_search'").fetchone() is None
+    conn.executescript(f"BEGIN IMMEDIATE; {SEARCH_SCHEMA} {BACKFILL if fresh else ''} COMMIT;")
+
+
+def _balanced(parts: list[str], op: str, empty: str) -> str:
+    """parts joined by op as a balanced tree: SQLite caps an expression's depth at 1,000, a flat chain of 1,000
+    leaves would reach it."""
+    if not parts:
+        return empty
+    while len(parts) > 1:
+        parts = [f"({parts[i]} {op} {parts[i + 1]})" if i + 1 < len(parts) else parts[i]
+                 for i in range(0, len(parts), 2)]
+    return parts[0]
+
+
+class Compiler:
+    """One query's SQL; `params` fill its placeholders in the order the text is built."""
+
+    def __init__(self, query: SearchQuery) -> None:
+        self.query = query
+        self.params: dict[str, Any] = {}
+
+    def bind(self, value: Any) -> str:
+        """A named placeholder: an expression holding one may appear more than once in the text."""
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+    def alive(self) -> str:
+        """The record's personal data still exists at the query's now."""
+        return f"r.gdpr_cleanup_ms > {self.bind(self.query.now_ms)}"
+
+    def node(self, node: Node) -> str:
+        if isinstance(node, AllOf):
+            return _balanced([self.node(n) for n in node.items], "AND", "1")
+        if isinstance(node, AnyOf):
+            return _balanced([self.node(n) for n in node.items], "OR", "0")
+        if isinstance(node, StringCmp):
+            sql = self.strings(SCALARS[node.field], node)
+            return f"({self.alive()} AND {sql})" if removable(node.field) else sql
+        if isinstance(node, DateCmp):
+            return f"{SCALARS[node.field]} {DATE_SQL[node.op]} {self.bind(node.ms)}"
+        if isinstance(node, ListExists):
+            return self.exists(node)
+        return self.any(node)
+
+    def strings(self, column: str, cmp: StringCmp) -> str:
+        if cmp.op in ("eq", "notEq"):
+            return f"{column} {STRING_SQL[cmp.op]} {self.bind(cmp.values[0])}"
+        if not cmp.values:
+            return "0" if cmp.op == "in" else f"{column} IS NOT NULL"
+        return f"{column} {STRING_SQL[cmp.op]} ({', '.join(self.bind(v) for v in cmp.values)})"
+
+    def exists(self, node: ListExists) -> str:
+        if node.list in LIST_ROWS:
+            sql = f"EXISTS (SELECT 1 FROM {LIST_ROWS[node.list][0]} x WHERE x.id = s.id)"
+        else:
+            sql = f"coalesce(json_array_length({DOC}, '$.consumer.addresses'), 0) > 0"
+        return sql if node.exists else f"NOT {sql}"
+
+    def any(self, node: ListAny) -> str:
+        if node.list in LIST_ROWS:
+            table, columns = LIST_ROWS[node.list]
+            where = _balanced([self.strings(columns[c.field], c) for c in node.conditions], "AND", "1")
+            return f"s.id IN (SELECT x.id FROM {table} x WHERE {where})"
+        personal = any(removable(f"{node.list}.{c.field}") for c in node.conditions)
+        alive = f"{self.alive()} AND " if personal else ""
+        where = _balanced([self.strings(f"json_extract(e.value, '$.{c.field}')", c) for c in node.conditions],
+                          "AND", "1")
+        return f"({alive}EXISTS (SELECT 1 FROM json_each({DOC}, '$.consumer.addresses') e WHERE {where}))"
+
+    def key(self, sort: Sort) -> str:
+        """The sort key's expression: a list's smallest value ascending, its largest descending."""
+        if sort.field == "id":
+            return "s.id"
+        if sort.list is None:
+            sql = SCALARS[sort.field]
+        else:
+            inner = sort.field.removeprefix(sort.list + ".")
+            sql = (f"(SELECT {'max' if sort.descending else 'min'}(json_extract(e.value, '$.{inner}')) "
+                   f"FROM json_each({DOC}, '$.{sort.list}') e)")
+        return f"(CASE WHEN {self.alive()} THEN {sql} END)" if removable(sort.field) else sql
+
+    def after(self, key: str, position: tuple[Any, Any], descending: bool, inclusive: bool = False) -> str:
+        """Strictly after `position` in travel order (NULL keys first ascending, last descending); with
+        `inclusive`, the position itself too."""
+        value, rid = position
+        op = "<" if descending else ">"
+        tie = f"s.id {op}{'=' if inclusive else ''} {self.bind(rid)}"
+        if key == "s.id":
+            return tie
+        if value is None:
+            return f"({key} IS NULL AND {tie})" if descending else f"({key} IS NOT NULL OR {tie})"
+        bound = self.bind(value)
+        beyond = f"{key} {op} {bound}" + (f" OR {key} IS NULL" if descending else "")
+        return f"coalesce({beyond} OR ({key} = {bound} AND {tie}), 0)"
+
+
+FROM = "FROM order_records r JOIN order_record_search s ON s.id = r.id"
+
+
+def _position(sort: Sort, position: tuple[Any, str]) -> tuple[Any, bytes]:
+    rid = bytes.fromhex(position[1])
+    return (rid if sort.field == "id" else position[0]), rid
+
+
+def run(conn: sqlite3.Connection, query: SearchQuery, window: Window, served_ms: int) -> Found:
+    """The window's rows (as served at `served_ms`), the total if asked, and whether a record lies behind."""
+    descending = descending_travel(query.sort, window)
+    page = Compiler(query)
+    key = page.key(query.sort)
+    where = page.node(query.filter)
+    if window.position is not None:
+        where = f"{where} AND {page.after(key, _position(query.sort, window.position), descending)}"
+    direction = "DESC" if descending else "ASC"
+    due = f"r.anonymized = 0 AND r.gdpr_cleanup_ms <= {page.bind(served_ms)}"
+    sql = (f"SELECT r.doc, {due}, {key} AS k, s.id {FROM} WHERE {where} "
+           f"k {direction}, s.id {direction} LIMIT {int(window.limit)}")
+    conn.execute("BEGIN")  # one snapshot for the page, the total and the look behind
+    try:
+        rows = [(_served(doc, due), k.hex() if isinstance(k, bytes) else k, rid.hex())
+                for doc, due, k, rid in conn.execute(sql, page.params)]
+        total = None
+        if window.with_total:
+            count = Compiler(query)
+            total = conn.execute(f"SELECT count(*) {FROM} WHERE {count.node(query.filter)}", count.params).fetchone()[0]
+        behind = False
+        if window.position is not None:
+            back = Compiler(query)
+            back_key = back.key(query.sort)
+            cond = back.after(back_key, _position(query.sort, window.position), not descending, inclusive=True)
+            behind = conn.execute(f"SELECT 1 {FROM} WHERE {back.node(query.filter)} AND {cond} LIMIT 1",
+                                  back.params).fetchone() is not None
+    finally:
+        conn.execute("COMMIT")
+    return Found(rows, total, behind)
+
+
+def _served(doc: bytes, due: int) -> bytes:
+    """The stored record; past its gdprCleanupDate and not swept yet, as the sweep will store it."""
+    return orjson.dumps(cleaned_up(orjson.loads(doc))) if due else doc
