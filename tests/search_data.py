@@ -6,10 +6,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import bson
+import pytest
 
+from app.auth import READ
 from app.domain.instants import format_instant
+from tests.conftest import bearer
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+URL = "/api/orderrecords/search"
 
 
 def stored_record(n: int, *, order_date: datetime | None = None, cleanup: datetime | None = None,
@@ -44,3 +48,38 @@ def stored_record(n: int, *, order_date: datetime | None = None, cleanup: dateti
                                                  {"value": total, "currency": "EUR", "decimalPlaces": 2}}}},
     }
     return record
+
+
+def data_set() -> list[dict[str, Any]]:
+    """14 records: varied keys, a record without payments, one without addresses, one past its cleanup date."""
+    records = [stored_record(n, articles=("A1", "B2") if n % 3 == 0 else (f"A{n % 2}",),
+                             quantities=(n % 4 + 1, 7) if n % 3 == 0 else (n % 4 + 1,))
+               for n in range(1, 12)]
+    records.append(stored_record(12, payments=[], origin={"type": "ECOM"}, total=None))
+    records.append(stored_record(13, consumer={"consumerId": "C-1"}, tenant_id="T-0013"))
+    # Past its cleanup date, not swept yet: its personal data must neither match nor order.
+    records.append(stored_record(14, cleanup=NOW - timedelta(hours=1)))
+    return records
+
+
+@pytest.fixture(name="records")
+async def records_fixture(client: Any, store: Any) -> list[dict[str, Any]]:
+    made = data_set()
+    await store.insert_batch(made, NOW - timedelta(days=1))
+    return made
+
+
+async def search(client: Any, body: dict[str, Any], status: int = 200) -> Any:
+    response = await client.post(URL, json=body, headers=bearer(READ))
+    text = await response.text()
+    assert response.status == status, text
+    return await response.json(content_type=None) if status == 200 else text
+
+
+async def ids(client: Any, query: dict[str, Any], **extra: Any) -> list[str]:
+    body = await search(client, {"query": query, "size": 250, **extra})
+    return [r["id"] for r in body["orderRecords"]]
+
+
+def alive(r: dict[str, Any]) -> bool:
+    return r["gdprCleanupDate"] > "2026-11-25T12:00:00.000Z"

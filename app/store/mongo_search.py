@@ -47,7 +47,8 @@ def hidden_fields(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _instant(ms: int) -> datetime:
-    return EPOCH + timedelta(milliseconds=ms)
+    """Naive UTC, as the driver returns dates: aggregation expressions compare it with stored dates as it is."""
+    return (EPOCH + timedelta(milliseconds=ms)).replace(tzinfo=None)
 
 
 def _ms(value: datetime) -> int:

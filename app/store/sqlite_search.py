@@ -213,7 +213,7 @@ def run(conn: sqlite3.Connection, query: SearchQuery, window: Window, served_ms:
     direction = "DESC" if descending else "ASC"
     due = f"r.anonymized = 0 AND r.gdpr_cleanup_ms <= {page.bind(served_ms)}"
     sql = (f"SELECT r.doc, {due}, {key} AS k, s.id {FROM} WHERE {where} "
-           f"k {direction}, s.id {direction} LIMIT {int(window.limit)}")
+           f"ORDER BY k {direction}, s.id {direction} LIMIT {int(window.limit)}")
     conn.execute("BEGIN")  # one snapshot for the page, the total and the look behind
     try:
         rows = [(_served(doc, due), k.hex() if isinstance(k, bytes) else k, rid.hex())
