@@ -33,6 +33,8 @@ SEARCH_INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
     ([("payments.transactionId", ASCENDING)], {"name": "search_transactionId"}),
     ([("payments.receiptNumber", ASCENDING)], {"name": "search_receiptNumber"}),
     ([("origin.terminalId", ASCENDING), ("_id", ASCENDING)], {"name": "search_terminalId"}),
+    ([("origin.terminalId", ASCENDING), (DATE_FIELD, ASCENDING), ("_id", ASCENDING)],
+     {"name": "search_terminalId_orderRecordDate"}),
 ]
 PATHS = {"orderRecordDate": DATE_FIELD, "pricing.total.priceBreakdownTotal": "pricing.total.priceBreakdown.total.value"}
 DIRECT_KEYS = {"id": "_id", "orderRecordDate": DATE_FIELD}  # sorted on the field itself, through an index
@@ -100,7 +102,9 @@ class Compiler:
             return {"_id": {tie_op: rid}}
         if sort.field in DIRECT_KEYS:
             value = _instant(position[0])
-            return {"$or": [{DATE_FIELD: {op: value}}, {DATE_FIELD: value, "_id": {tie_op: rid}}]}
+            # The bound alone as well: an index range to seek to, not a scan up to the position.
+            return {DATE_FIELD: {op + "e": value},
+                    "$or": [{DATE_FIELD: {op: value}}, {DATE_FIELD: value, "_id": {tie_op: rid}}]}
         value = position[0]
         return {"$expr": {"$or": [{op: ["$_sk", value]},
                                   {"$and": [{"$eq": ["$_sk", value]}, {tie_op: ["$_id", rid]}]}]}}
