@@ -119,3 +119,14 @@ async def test_store_search_window(sqlite_store: SqliteStore) -> None:
     more = await sqlite_store.search(query, Window(after, False, 3, False), NOW)
     assert [rid for _, _, rid in more.rows] == [r["id"] for r in made[3:]]
     assert more.total is None and more.behind is True
+
+
+async def test_sqlite_a_skipped_record_gets_no_side_rows(sqlite_store: SqliteStore) -> None:
+    await sqlite_store.insert_batch([stored_record(1)], NOW)
+    again = stored_record(1)  # the same tenantOrderRecordId under a new id
+    again["id"] = again["id"][:-4] + "ffff"
+    outcomes = await sqlite_store.insert_batch([stored_record(2), again], NOW)
+    assert [o.status for o in outcomes] == ["CREATED", "ALREADY_EXISTS"]
+    rows = side_rows(sqlite_store.path)
+    assert len(rows["order_record_search"]) == len(rows["order_record_payments"]) == 2
+    assert bytes.fromhex(again["id"]) not in {row[0] for row in rows["order_record_search"]}

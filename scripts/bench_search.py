@@ -1,0 +1,111 @@
+"""Search benchmark: the first page of each index-backed query on a SQLite store of N and then 10 N records."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bson import ObjectId
+
+from app.domain.instants import format_instant
+from app.search.build import Builder, epoch_ms
+from app.search.payload import OrderRecordSearchPayload
+from app.search.query import SearchQuery, Window
+from app.store.sqlite import SqliteStore
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+BATCH = 500
+PAGE = 20
+REPEATS = 15
+# Keys repeat often enough that every query fills its first page on the small store as on the large one.
+QUERIES: dict[str, dict[str, Any]] = {
+    "all, by id": {"query": {}},
+    "all, newest first": {"query": {}, "sort": [{"orderRecordDate": "DESC"}]},
+    "last 7 days, newest first": {"query": {"orderRecordDate": {"after": "-P7D"}},
+                                  "sort": [{"orderRecordDate": "DESC"}]},
+    "consumer": {"query": {"consumer": {"consumerId": {"eq": "C-42"}}}},
+    "article": {"query": {"lineItems": {"contains": {"article": {"tenantArticleId": {"eq": "ART-7"}}}}}},
+    "transaction id": {"query": {"payments": {"contains": {"transactionId": {"eq": "TX-42"}}}}},
+    "receipt number": {"query": {"payments": {"contains": {"receiptNumber": {"eq": "R-42"}}}}},
+    "terminal, last 30 days, newest first": {"query": {"origin": {"terminalId": {"eq": "T-7"}},
+                                                       "orderRecordDate": {"after": "-P30D"}},
+                                             "sort": [{"orderRecordDate": "DESC"}]},
+    "tenantOrderRecordId": {"query": {"tenantOrderRecordId": {"eq": "O-42"}}},
+}
+
+
+def record(n: int) -> dict[str, Any]:
+    """A small stored record of the official shape; `n` spreads its keys over a year, 1,000 consumers and articles,
+    100 terminals."""
+    stamp = format_instant(NOW)
+    cleanup = NOW + timedelta(days=90)
+    return {
+        "id": str(ObjectId()), "version": 1, "created": stamp, "lastModified": stamp, "anonymized": False,
+        "gdprCleanupDate": format_instant(cleanup), "deletionDate": format_instant(cleanup + timedelta(days=3560)),
+        "tenantOrderRecordId": f"O-{n}", "facilityRef": f"F-{n % 20}",
+        "orderRecordDate": (NOW - timedelta(seconds=(n * 7919) % (365 * 86400))).isoformat(),
+        "consumer": {"consumerId": f"C-{n % 1000}", "email": f"c{n % 1000}@example.com",
+                     "addresses": [{"lastName": "Doe", "city": "Berlin", "country": "DE", "postalCode": "10115"}]},
+        "lineItems": [{"id": f"{n}-{i}", "quantity": 1 + i,
+                       "article": {"tenantArticleId": f"ART-{(n + i * 389) % 1000}", "title": "Item", "attributes": []}}
+                      for i in range(3)],
+        "payments": [{"transactionId": f"TX-{n}", "receiptNumber": f"R-{n}", "paymentMethod": "CARD",
+                      "status": "PAID", "value": {"value": 1999, "currency": "EUR", "decimalPlaces": 2}}],
+        "origin": {"type": "POS", "terminalId": f"T-{n % 100}", "cashierId": f"K-{n % 300}"},
+    }
+
+
+async def fill(store: SqliteStore, start: int, stop: int) -> float:
+    began = time.perf_counter()
+    for first in range(start, stop, BATCH):
+        await store.insert_batch([record(n) for n in range(first, min(first + BATCH, stop))], NOW)
+    return time.perf_counter() - began
+
+
+def compile_query(body: dict[str, Any]) -> SearchQuery:
+    data = OrderRecordSearchPayload().load(body)
+    builder = Builder(NOW)
+    return SearchQuery(builder.query(data["query"]), builder.sort(data.get("sort")), epoch_ms(NOW))
+
+
+async def first_pages(store: SqliteStore) -> dict[str, float]:
+    """Median milliseconds per first page of each query (after one untimed run that warms the cache)."""
+    out = {}
+    for name, body in QUERIES.items():
+        query, times = compile_query(body), []
+        for i in range(REPEATS + 1):
+            began = time.perf_counter()
+            found = await store.search(query, Window(None, False, PAGE + 1, False), NOW)
+            if i:
+                times.append(time.perf_counter() - began)
+        assert len(found.rows) >= 1, name
+        out[name] = statistics.median(times) * 1e3
+    return out
+
+
+async def measure(small: int, large: int, directory: Path) -> dict[str, Any]:
+    store = SqliteStore(str(directory / "search-bench.sqlite3"))
+    await store.open()
+    try:
+        fill_small = await fill(store, 0, small)
+        at_small = await first_pages(store)
+        fill_large = await fill(store, small, large)
+        at_large = await first_pages(store)
+    finally:
+        await store.close()
+    return {"small": small, "large": large, "fill_rps": large / (fill_small + fill_large),
+            "queries": {name: {"small_ms": at_small[name], "large_ms": at_large[name],
+                               "ratio": at_large[name] / at_small[name]} for name in QUERIES}}
+
+
+def report(figures: dict[str, Any], limit: float = 1.5) -> str:
+    lines = [f"search, first page of {PAGE} (SQLite; median of {REPEATS}): {figures['small']:,} vs "
+             f"{figures['large']:,} records (filled at {figures['fill_rps']:,.0f} records/s)",
+             f"{'query':40}{'small ms':>10}{'large ms':>10}{'ratio':>8}  target"]
+    for name, q in figures["queries"].items():
+        verdict = "PASS" if q["ratio"] <= limit else "FAIL"
+        lines.append(f"{name:40}{q['small_ms']:>10.3f}{q['large_ms']:>10.3f}{q['ratio']:>8.2f}  ≤ {limit}  {verdict}")
+    return "\n".join(lines)
