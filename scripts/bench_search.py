@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import statistics
+import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 from bson import ObjectId
 
 from app.domain.instants import format_instant
@@ -109,3 +114,26 @@ def report(figures: dict[str, Any], limit: float = 1.5) -> str:
         verdict = "PASS" if q["ratio"] <= limit else "FAIL"
         lines.append(f"{name:40}{q['small_ms']:>10.3f}{q['large_ms']:>10.3f}{q['ratio']:>8.2f}  ≤ {limit}  {verdict}")
     return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.bench_search", description=__doc__)
+    parser.add_argument("--records", type=int, default=100000, help="the small store (default 100000)")
+    parser.add_argument("--factor", type=int, default=10, help="the large store is this many times larger")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
+    args = parser.parse_args(argv)
+    print(run(args.records, args.factor, args.json))
+    return 0
+
+
+def run(records: int, factor: int = 10, json_path: Path | None = None) -> str:
+    """Measure in a temporary directory; the report (and the figures as JSON, if asked)."""
+    with tempfile.TemporaryDirectory(prefix="order-records-search-bench-") as tmp:
+        figures = asyncio.run(measure(records, records * factor, Path(tmp)))
+    if json_path is not None:
+        json_path.write_bytes(orjson.dumps(figures, option=orjson.OPT_INDENT_2) + b"\n")
+    return report(figures)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
