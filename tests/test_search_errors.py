@@ -121,3 +121,26 @@ def test_relative_dates(text: str, expected: datetime) -> None:
 def test_relative_dates_refused(text: str) -> None:
     with pytest.raises(BadDuration):
         resolve(text, NOW)
+
+
+def full_string_filter(i: int) -> dict[str, Any]:
+    return {"eq": f"e{i}", "notEq": f"n{i}", "in": [f"i{i}-{v}" for v in range(25)],
+            "notIn": [f"x{i}-{v}" for v in range(25)]}
+
+
+async def test_a_query_at_every_limit_is_answered(client: Any) -> None:
+    """1,000 filters of 52 distinct values each, on personal and list fields: no database limit is reached."""
+    wide = {"or": [{"and": [{"consumer": {"consumerId": full_string_filter(i)}},
+                            {"payments": {"contains": {"transactionId": full_string_filter(i)}}}]}
+                   for i in range(500)]}
+    body = await search(client, {"query": wide, "size": 250, "sort": [{"consumer": {"addresses": {"city": "ASC"}}}],
+                                 "options": {"withTotal": True}})
+    assert body["total"] == 0
+    deep: dict[str, Any] = {"or": [{"origin": {"cashierId": full_string_filter(i)}} for i in range(500)]}
+    for level in range(7):
+        deep = {"and" if level % 2 else "or": [deep, {"orderRecordDate": {"gt": "2020-01-01T00:00:00Z"}}]}
+    await search(client, {"query": deep, "last": 250, "options": {"withTotal": True}})
+
+
+async def test_many_empty_branches_are_refused(client: Any) -> None:
+    assert "query" in await search(client, {"query": {"or": [{"or": [{}] * 100}] * 100}}, 400)

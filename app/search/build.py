@@ -11,6 +11,7 @@ from app.search.relative import BadDuration, resolve
 
 MAX_DEPTH = 8
 MAX_LEAVES = 1000
+MAX_QUERY_OBJECTS = 2 * MAX_LEAVES
 UNSUPPORTED = ("facilityName", "facilityCountry")
 STRING_OPS = (("eq", "eq"), ("notEq", "notEq"), ("in_", "in"), ("notIn", "notIn"))
 DATE_OPS = ("eq", "notEq", "gt", "gte", "lt", "lte")
@@ -29,10 +30,14 @@ class QueryRejected(Exception):
 def nesting_errors(raw: Any) -> list[dict[str, str]]:
     """and/or nested deeper than MAX_DEPTH, checked on the raw body before the recursive schema sees it."""
     stack: list[tuple[Any, str, int]] = [(raw, "query", 0)]
+    objects = 0
     while stack:
         node, path, depth = stack.pop()
         if not isinstance(node, dict):
             continue
+        objects += 1
+        if objects > MAX_QUERY_OBJECTS:  # empty branches hold no filter, but still cost: bound them too
+            return [{"field": "query", "message": f"At most {MAX_QUERY_OBJECTS} query objects in and/or."}]
         for key in ("and", "or"):
             children = node.get(key)
             if not isinstance(children, list):
