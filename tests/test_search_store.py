@@ -9,7 +9,8 @@ from typing import Any
 import orjson
 import pytest
 
-from app.search.query import AllOf, ListAny, SearchQuery, Sort, StringCmp, Window
+from app.search.build import epoch_ms
+from app.search.query import AllOf, DateCmp, ListAny, SearchQuery, Sort, StringCmp, Window
 from app.store.sqlite import SqliteStore
 from app.store.sqlite_search import Compiler
 from tests.search_data import NOW, ids, records_fixture, search, stored_record  # noqa: F401  (a fixture)
@@ -130,3 +131,20 @@ async def test_sqlite_a_skipped_record_gets_no_side_rows(sqlite_store: SqliteSto
     rows = side_rows(sqlite_store.path)
     assert len(rows["order_record_search"]) == len(rows["order_record_payments"]) == 2
     assert bytes.fromhex(again["id"]) not in {row[0] for row in rows["order_record_search"]}
+
+
+async def test_mongodb_documents_stored_before_search_get_their_date() -> None:
+    from mongomock_motor import AsyncMongoMockClient
+
+    from app.store.mongo import MongoStore, to_document
+
+    client = AsyncMongoMockClient()
+    old = to_document(stored_record(3))
+    del old["_orderRecordDate"]
+    await client["db"]["orderRecords"].insert_one(old)
+    store = MongoStore(client, "db")
+    await store.open()
+    query = SearchQuery(DateCmp("orderRecordDate", "lt", epoch_ms(NOW)), Sort("orderRecordDate"), epoch_ms(NOW))
+    found = await store.search(query, Window(None, False, 5, False), NOW)
+    assert [rid for _, _, rid in found.rows] == [str(old["_id"])]
+    assert "_orderRecordDate" not in orjson.loads(found.rows[0][0])

@@ -101,6 +101,7 @@ class MongoStore:
         await self.ping()
         for keys, options in INDEXES:
             await self._call(self.collection.create_index(keys, **options))
+        await self._call(mongo_search.backfill(self.collection))
 
     async def close(self) -> None:
         result = self.client.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,6 +47,20 @@ def hidden_fields(record: dict[str, Any]) -> dict[str, Any]:
     if "orderRecordDate" not in record:
         return {}
     return {DATE_FIELD: _instant(epoch_ms(parse_instant(record["orderRecordDate"])))}
+
+
+async def backfill(collection: Any, batch: int = 1000) -> int:
+    """Give documents stored before search existed their hidden date; cheap when none lacks it (the date index
+    finds missing keys)."""
+    done = 0
+    while True:
+        docs = await collection.find({DATE_FIELD: {"$exists": False}, "orderRecordDate": {"$type": "string"}},
+                                     {"orderRecordDate": 1}).limit(batch).to_list(batch)
+        if not docs:
+            return done
+        await asyncio.gather(*(collection.update_one({"_id": d["_id"], DATE_FIELD: {"$exists": False}},
+                                                     {"$set": hidden_fields(d)}) for d in docs))
+        done += len(docs)
 
 
 def _instant(ms: int) -> datetime:
