@@ -143,14 +143,11 @@ class Compiler:
 
 
 def strings(path: str, cmp: StringCmp) -> dict[str, Any]:
-    """Absent fields match no operator (notEq and notIn need a string that differs)."""
-    if cmp.op == "eq":
-        return {path: {"$eq": cmp.values[0]}}
-    if cmp.op == "notEq":
-        return {path: {"$type": "string", "$ne": cmp.values[0]}}
-    if cmp.op == "in":
-        return {path: {"$in": list(cmp.values)}}
-    return {path: {"$type": "string", "$nin": list(cmp.values)}}
+    """Absent fields match no operator (notEq and notIn need a string that differs). `$type` on eq and in too: it
+    lets the planner use the partial unique index on tenantOrderRecordId, whose filter is that type."""
+    operator = {"eq": "$eq", "notEq": "$ne", "in": "$in", "notIn": "$nin"}[cmp.op]
+    value = cmp.values[0] if cmp.op in ("eq", "notEq") else list(cmp.values)
+    return {path: {"$type": "string", operator: value}}
 
 
 def sort_value(sort: Sort, doc: dict[str, Any]) -> Any:
