@@ -245,9 +245,11 @@ def run(conn: sqlite3.Connection, query: SearchQuery, window: Window, served_ms:
     if window.position is not None:
         where = f"{where} AND {page.after(key, _position(query.sort, window.position), descending)}"
     direction = "DESC" if descending else "ASC"
+    # By id alone when id is the key: "k, s.id" would make SQLite sort rows an IN over s.id already yields in order.
+    order = f"s.id {direction}" if key == "s.id" else f"k {direction}, s.id {direction}"
     due = f"r.anonymized = 0 AND r.gdpr_cleanup_ms <= {page.bind(served_ms)}"
     sql = (f"SELECT r.doc, {due}, {key} AS k, s.id {FROM} WHERE {where} "
-           f"ORDER BY k {direction}, s.id {direction} LIMIT {int(window.limit)}")
+           f"ORDER BY {order} LIMIT {int(window.limit)}")
     conn.execute("BEGIN")  # one snapshot for the page, the total and the look behind
     try:
         rows = [(_served(doc, due), k.hex() if isinstance(k, bytes) else k, rid.hex())
