@@ -16,7 +16,7 @@ import orjson
 from app.domain.gdpr import cleaned_up
 from app.domain.instants import parse_instant
 from app.search.query import Found, SearchQuery, Window
-from app.store import sqlite_search
+from app.store import sqlite_search, sqlite_search_tables
 from app.store.base import InsertOutcome, Record, RecordFilter, StoreUnavailable
 
 T = TypeVar("T")
@@ -139,7 +139,7 @@ class SqliteStore:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self._writer = self._connect()
             self._writer.executescript(SCHEMA)
-            sqlite_search.install(self._writer)
+            sqlite_search_tables.install(self._writer)
             self._reader = self._writer if self.path == ":memory:" else self._connect()
 
         await self._run(self._write_pool, connect)
@@ -181,7 +181,7 @@ class SqliteStore:
         try:
             conn.execute(_insert_sql(len(records)), rows)
             inserted = records if conn.total_changes - changes == len(records) else self._inserted(conn, records)
-            sqlite_search.index_batch(conn, inserted)  # the search keys, in the same transaction
+            sqlite_search_tables.index_batch(conn, inserted)  # the search keys, in the same transaction
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
