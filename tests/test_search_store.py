@@ -148,3 +148,15 @@ async def test_mongodb_documents_stored_before_search_get_their_date() -> None:
     found = await store.search(query, Window(None, False, 5, False), NOW)
     assert [rid for _, _, rid in found.rows] == [str(old["_id"])]
     assert "_orderRecordDate" not in orjson.loads(found.rows[0][0])
+
+
+async def test_a_record_matching_through_two_items_comes_once(client: Any, store: Any) -> None:
+    twice = [stored_record(n, articles=("A1", "A1", "B2")) for n in range(1, 6)]
+    await store.insert_batch(twice, NOW)
+    query = {"lineItems": {"contains": {"article": {"tenantArticleId": {"eq": "A1"}}}}}
+    first = await search(client, {"query": query, "size": 3})
+    rest = await search(client, {"query": query, "size": 3, "after": first["pageInfo"]["endCursor"]})
+    back = await search(client, {"query": query, "last": 3, "before": rest["pageInfo"]["startCursor"]})
+    assert [r["id"] for r in first["orderRecords"] + rest["orderRecords"]] == [r["id"] for r in twice]
+    assert back["orderRecords"] == first["orderRecords"]
+    assert (back["pageInfo"]["hasPreviousPage"], back["pageInfo"]["hasNextPage"]) == (False, True)

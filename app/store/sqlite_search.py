@@ -154,14 +154,22 @@ def run(conn: sqlite3.Connection, query: SearchQuery, window: Window, served_ms:
     descending = descending_travel(query.sort, window)
     page = Compiler(query)
     key = page.key(query.sort)
-    where = page.node(query.filter)
+    source, where, group = FROM, page.node(query.filter), ""
+    driver = _driver(query)
+    if driver is not None:
+        # Walk the list's index in id order, a record once however many of its items match: the first page then
+        # reads a page of index entries, where an IN list would first collect every match in the store.
+        (table, columns), condition, rest = LIST_ROWS[driver.list], driver.conditions[0], _without(query.filter, driver)
+        source = f"FROM {table} x JOIN order_record_search s ON s.id = x.id JOIN order_records r ON r.id = s.id"
+        where, group = f"{page.strings(columns[condition.field], condition)} AND {page.node(rest)}", " GROUP BY x.id"
     if window.position is not None:
         where = f"{where} AND {page.after(key, _position(query.sort, window.position), descending)}"
     direction = "DESC" if descending else "ASC"
     # By id alone when id is the key: "k, s.id" would make SQLite sort rows an IN over s.id already yields in order.
-    order = f"s.id {direction}" if key == "s.id" else f"k {direction}, s.id {direction}"
+    walked = "x.id" if driver is not None else "s.id"
+    order = f"{walked} {direction}" if key == "s.id" else f"k {direction}, s.id {direction}"
     due = f"r.anonymized = 0 AND r.gdpr_cleanup_ms <= {page.bind(served_ms)}"
-    sql = (f"SELECT r.doc, {due}, {key} AS k, s.id {FROM} WHERE {where} "
+    sql = (f"SELECT r.doc, {due}, {key} AS k, s.id {source} WHERE {where}{group} "
            f"ORDER BY {order} LIMIT {int(window.limit)}")
     conn.execute("BEGIN")  # one snapshot for the page, the total and the look behind
     try:
@@ -181,6 +189,19 @@ def run(conn: sqlite3.Connection, query: SearchQuery, window: Window, served_ms:
     finally:
         conn.execute("COMMIT")
     return Found(rows, total, behind)
+
+
+def _driver(query: SearchQuery) -> ListAny | None:
+    """With the default sort, a filter that is or has at its top an `eq` on a side table's key can drive the walk."""
+    if query.sort.field != "id":
+        return None
+    items = query.filter.items if isinstance(query.filter, AllOf) else (query.filter,)
+    return next((item for item in items if isinstance(item, ListAny) and item.list in LIST_ROWS
+                 and len(item.conditions) == 1 and item.conditions[0].op == "eq"), None)
+
+
+def _without(node: Node, item: Node) -> Node:
+    return AllOf(tuple(n for n in node.items if n is not item)) if isinstance(node, AllOf) else AllOf(())
 
 
 def _served(doc: bytes, due: int) -> bytes:
