@@ -58,8 +58,8 @@ async def test_sqlite_side_tables_follow_insert_anonymization_and_deletion(sqlit
     rid = bytes.fromhex(record["id"])
     date_ms = int((NOW - timedelta(days=1)).timestamp() * 1000)
     assert (rid, date_ms, "C-1", "term-1") in rows["order_record_search"]
-    assert {(a, i) for a, i in rows["order_record_articles"] if i == rid} == {("A1", rid), ("B2", rid)}
-    assert ("TX-1", "R-1", rid) in rows["order_record_payments"]
+    assert {(i, a) for i, a in rows["order_record_articles"] if i == rid} == {(rid, "A1"), (rid, "B2")}
+    assert (rid, 0, "TX-1", "R-1") in rows["order_record_payments"]
     assert await sqlite_store.anonymize_due(NOW + timedelta(days=2), 10) == 1
     assert (rid, date_ms, None, "term-1") in side_rows(sqlite_store.path)["order_record_search"]
     await sqlite_store.purge_expired(NOW + timedelta(days=4000), 10)
@@ -81,7 +81,7 @@ async def test_sqlite_side_tables_are_filled_for_records_stored_before_them(tmp_
     await again.close()
     rows = side_rows(path)
     assert len(rows["order_record_search"]) == len(rows["order_record_articles"]) == 1
-    assert rows["order_record_payments"][0][:2] == ("TX-1", "R-1")
+    assert rows["order_record_payments"][0][1:] == (0, "TX-1", "R-1")
 
 
 def plan(conn: sqlite3.Connection, node: Any, sort: Sort) -> str:

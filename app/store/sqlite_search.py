@@ -92,14 +92,11 @@ class Compiler:
         return f"{column} {STRING_SQL[cmp.op]} (SELECT value FROM json_each({values}))"
 
     def exists(self, node: ListExists) -> str:
-        if node.list in LIST_ROWS:
-            sql = f"EXISTS (SELECT 1 FROM {LIST_ROWS[node.list][0]} x WHERE x.id = s.id)"
-        else:
-            sql = f"coalesce(json_array_length({DOC}, '$.consumer.addresses'), 0) > 0"
+        sql = f"coalesce(json_array_length({DOC}, '$.{node.list}'), 0) > 0"
         return sql if node.exists else f"NOT {sql}"
 
     def any(self, node: ListAny) -> str:
-        if node.list in LIST_ROWS:
+        if node.list in LIST_ROWS and node.conditions:
             table, columns = LIST_ROWS[node.list]
             where = _balanced([self.strings(columns[c.field], c) for c in node.conditions], "AND", "1")
             return f"s.id IN (SELECT x.id FROM {table} x WHERE {where})"
@@ -107,7 +104,7 @@ class Compiler:
         alive = f"{self.alive()} AND " if personal else ""
         where = _balanced([self.strings(f"json_extract(e.value, '$.{c.field}')", c) for c in node.conditions],
                           "AND", "1")
-        return f"({alive}EXISTS (SELECT 1 FROM json_each({DOC}, '$.consumer.addresses') e WHERE {where}))"
+        return f"({alive}EXISTS (SELECT 1 FROM json_each({DOC}, '$.{node.list}') e WHERE {where}))"
 
     def key(self, sort: Sort) -> str:
         """The sort key's expression: a list's smallest value ascending, its largest descending."""

@@ -23,13 +23,14 @@ CREATE INDEX IF NOT EXISTS ix_search_consumer ON order_record_search (consumer_i
 CREATE INDEX IF NOT EXISTS ix_search_terminal ON order_record_search (terminal_id, id) WHERE terminal_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS ix_search_terminal_date ON order_record_search (terminal_id, date_ms, id)
     WHERE terminal_id IS NOT NULL;
-CREATE TABLE IF NOT EXISTS order_record_articles (article_id TEXT, id BLOB NOT NULL);
+-- Keyed by record (WITHOUT ROWID): one B-tree fewer per row to write. Each distinct article of a record once.
+CREATE TABLE IF NOT EXISTS order_record_articles (
+    id BLOB NOT NULL, article_id TEXT NOT NULL, PRIMARY KEY (id, article_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ix_articles_article ON order_record_articles (article_id, id);
-CREATE INDEX IF NOT EXISTS ix_articles_id ON order_record_articles (id);
-CREATE TABLE IF NOT EXISTS order_record_payments (transaction_id TEXT, receipt_number TEXT, id BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS order_record_payments (
+    id BLOB NOT NULL, n INTEGER NOT NULL, transaction_id TEXT, receipt_number TEXT, PRIMARY KEY (id, n)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ix_payments_transaction ON order_record_payments (transaction_id, id);
 CREATE INDEX IF NOT EXISTS ix_payments_receipt ON order_record_payments (receipt_number, id);
-CREATE INDEX IF NOT EXISTS ix_payments_id ON order_record_payments (id);
 CREATE TRIGGER IF NOT EXISTS tr_search_update AFTER UPDATE OF doc ON order_records BEGIN
     UPDATE order_record_search SET consumer_id = json_extract(CAST(NEW.doc AS TEXT), '$.consumer.consumerId')
         WHERE id = NEW.id;
@@ -46,10 +47,11 @@ INSERT INTO order_record_search (id, date_ms, consumer_id, terminal_id) SELECT i
     order_record_ms(json_extract(CAST(doc AS TEXT), '$.orderRecordDate')),
     json_extract(CAST(doc AS TEXT), '$.consumer.consumerId'), json_extract(CAST(doc AS TEXT), '$.origin.terminalId')
     FROM order_records;
-INSERT INTO order_record_articles (article_id, id) SELECT json_extract(e.value, '$.article.tenantArticleId'), r.id
-    FROM order_records AS r, json_each(CAST(r.doc AS TEXT), '$.lineItems') AS e;
-INSERT INTO order_record_payments (transaction_id, receipt_number, id) SELECT json_extract(e.value, '$.transactionId'),
-    json_extract(e.value, '$.receiptNumber'), r.id
+INSERT OR IGNORE INTO order_record_articles (id, article_id) SELECT r.id,
+    json_extract(e.value, '$.article.tenantArticleId') FROM order_records AS r,
+    json_each(CAST(r.doc AS TEXT), '$.lineItems') AS e WHERE json_type(e.value, '$.article.tenantArticleId') = 'text';
+INSERT INTO order_record_payments (id, n, transaction_id, receipt_number) SELECT r.id, e.key,
+    json_extract(e.value, '$.transactionId'), json_extract(e.value, '$.receiptNumber')
     FROM order_records AS r, json_each(CAST(r.doc AS TEXT), '$.payments') AS e;
 """
 def _order_record_ms(text: str | None) -> int | None:
@@ -79,11 +81,13 @@ def index_batch(conn: sqlite3.Connection, records: list[dict[str, Any]]) -> None
         consumer, origin = record.get("consumer") or {}, record.get("origin") or {}
         keys.append((rid, _order_record_ms(record["orderRecordDate"]), consumer.get("consumerId"),
                      origin.get("terminalId")))
-        articles += [((item.get("article") or {}).get("tenantArticleId"), rid) for item in record.get("lineItems", ())]
-        payments += [(p.get("transactionId"), p.get("receiptNumber"), rid) for p in record.get("payments") or ()]
+        found = {(item.get("article") or {}).get("tenantArticleId") for item in record.get("lineItems", ())}
+        articles += [(rid, article) for article in found if isinstance(article, str)]
+        payments += [(rid, n, p.get("transactionId"), p.get("receiptNumber"))
+                     for n, p in enumerate(record.get("payments") or ())]
     _insert_many(conn, "order_record_search", "id, date_ms, consumer_id, terminal_id", keys)
-    _insert_many(conn, "order_record_articles", "article_id, id", articles)
-    _insert_many(conn, "order_record_payments", "transaction_id, receipt_number, id", payments)
+    _insert_many(conn, "order_record_articles", "id, article_id", articles)
+    _insert_many(conn, "order_record_payments", "id, n, transaction_id, receipt_number", payments)
 
 
 def install(conn: sqlite3.Connection) -> None:
