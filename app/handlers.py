@@ -139,8 +139,11 @@ async def ready(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
+    from app.search.handler import search_records  # here: the search handler builds on this module
+
     app.router.add_put("/api/orderrecords", bulk_create)
     app.router.add_get("/api/orderrecords", list_records, allow_head=False)
+    app.router.add_post("/api/orderrecords/search", search_records)
     app.router.add_get("/api/orderrecords/{orderRecordId}", get_record, allow_head=False)
     app.router.add_get("/health", health, allow_head=False)
     app.router.add_get("/ready", ready, allow_head=False)

@@ -8,6 +8,7 @@ from app import openapi_configurations as configurations
 from app import openapi_examples as ex
 from app import openapi_schemas as docs
 from app.handlers import JSON
+from app.search import openapi as search_docs
 
 BEARER = "bearerAuth"
 ALPHA = "This part of the API is in Alpha status."
@@ -87,6 +88,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "parameters": [{"in": "path", "schema": docs.OrderRecordPath}],
         "responses": {"200": _ok("The order record.", docs.OrderRecord, example=ex.STORED_RECORD), "404": "NotFound"},
     },
+    ("POST", "/api/orderrecords/search"): search_docs.OPERATION,
     ("GET", "/health"): {
         "operationId": "health", "tags": ["operations"], "summary": "Liveness",
         "description": "The process answers; says nothing about the database.",

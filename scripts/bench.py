@@ -22,6 +22,7 @@ from app.auth import PERMISSIONS, issue_token
 from app.factory import make_store
 from app.settings import Settings, make_settings
 from app.store.base import Store
+from scripts import bench_search
 from scripts.bench_lib import (
     BATCH,
     PAGE,
@@ -51,6 +52,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         default="mongodb" if os.environ.get(MONGODB_URI) else "sqlite",
                         help=f"store to measure (default: mongodb if {MONGODB_URI} is set, else sqlite)")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
+    parser.add_argument("--search", type=int, default=0, metavar="N", help="also the search section: first pages on "
+                        "SQLite stores of N and 10 N records (scripts/bench_search.py; default 0: skipped)")
     args = parser.parse_args(argv)
     if args.backend == "mongodb" and not os.environ.get(MONGODB_URI):
         parser.error(f"--backend mongodb needs {MONGODB_URI}")
@@ -199,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     print(report(figures))
     if args.json:
         args.json.write_bytes(orjson.dumps(figures, option=orjson.OPT_INDENT_2) + b"\n")
+    if args.search:
+        print(bench_search.run(args.search))
     return 0
 
 

@@ -105,11 +105,14 @@ async def test_a_new_batch_is_one_statement(store: SqliteStore, settings: Settin
     store._writer.set_trace_callback(sent.append)  # type: ignore[union-attr]
     outcomes = await store.insert_batch(build(settings, "b", "c", "d"), NOW)
     assert [o.status for o in outcomes] == ["CREATED"] * 3
-    assert len(sent) == 1 and sent[0].startswith("INSERT INTO order_records")
+    # one INSERT for the records and one per search side table, in one transaction
+    assert [q.split()[0] for q in sent] == ["BEGIN", "INSERT", "INSERT", "INSERT", "INSERT", "COMMIT"]
+    assert sent[1].startswith("INSERT INTO order_records")
     sent.clear()
-    outcomes = await store.insert_batch(build(settings, "e", "a"), NOW)  # "a" is stored: one more statement
+    outcomes = await store.insert_batch(build(settings, "e", "a"), NOW)  # "a" is stored: which ones were stored
     assert [o.status for o in outcomes] == ["CREATED", "EXISTS"]
-    assert [q.split()[0] for q in sent] == ["INSERT", "SELECT"]
+    assert [q.split()[0] for q in sent] == ["BEGIN", "INSERT", "SELECT", "INSERT", "INSERT", "INSERT", "COMMIT",
+                                            "SELECT"]
 
 
 def test_settle_tells_created_from_existing_and_vanished() -> None:

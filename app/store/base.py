@@ -10,6 +10,7 @@ from typing import Any, Literal, Protocol
 import orjson
 
 from app.domain.digest import Digests
+from app.search.query import Found, SearchQuery, Window
 
 Record = dict[str, Any]
 # Asked for the GDPR configuration's actorAnonymization in force whenever a store anonymizes a record, or serves a
@@ -105,6 +106,9 @@ class Store(Protocol):
         each serialized as JSON."""
 
     async def count(self, filters: RecordFilter) -> int: ...
+
+    async def search(self, query: SearchQuery, window: Window, now: datetime) -> Found:
+        """The records of `query` in `window`, compiled to the database's own query language; served as of `now`."""
 
     async def anonymize_due(self, now: datetime, limit: int) -> int:
         """Anonymize up to `limit` records whose gdprCleanupDate has passed; return how many this call did."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +17,9 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from app.domain.digest import DIGESTS, Digests
 from app.domain.gdpr import cleaned_up, is_due
 from app.domain.instants import format_instant, parse_instant
+from app.search.query import Found, SearchQuery, Window, descending_travel
 from app.settings import MongoSettings
+from app.store import mongo_search
 from app.store.base import (
     InsertOutcome,
     Record,
@@ -49,6 +52,7 @@ INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
     ([("gdprCleanupDate", ASCENDING)], {"name": "gdprCleanupDate_due",
                                         "partialFilterExpression": {"anonymized": False}}),
     ([("deletionDate", ASCENDING)], {"name": "deletionDate_ttl", "expireAfterSeconds": 0}),
+    *mongo_search.SEARCH_INDEXES,
 ]
 
 
@@ -60,13 +64,14 @@ def to_document(record: Record, digests: Digests) -> dict[str, Any]:
     for name in DATE_FIELDS:
         doc[name] = parse_instant(record[name])
     doc[DIGESTS] = {"content": digests.content, "kept": digests.kept} if digests.content else {"kept": digests.kept}
+    doc.update(mongo_search.hidden_fields(record))
     return doc
 
 
 def to_record(doc: dict[str, Any]) -> Record:
     record = {"id": str(doc["_id"])}
     record.update((k, format_instant(v) if k in DATE_FIELDS else v) for k, v in doc.items()
-                  if k not in ("_id", DIGESTS))
+                  if k not in ("_id", DIGESTS) and k not in mongo_search.HIDDEN_FIELDS)
     return record
 
 
@@ -136,6 +141,7 @@ class MongoStore:
         for keys, options in INDEXES:
             with translated("createIndexes"):
                 await self.collection.create_index(keys, **options)
+        await self._call(mongo_search.backfill(self.collection))
 
     async def _check_format(self) -> None:
         """Refuse a database holding records of an earlier version, then mark it as this version's."""
@@ -237,6 +243,28 @@ class MongoStore:
     async def count(self, filters: RecordFilter) -> int:
         with translated("count"):
             return int(await self.collection.count_documents(_query(filters)))
+
+    async def search(self, query: SearchQuery, window: Window, now: datetime) -> Found:
+        compiler = mongo_search.Compiler(query)
+        descending = descending_travel(query.sort, window)
+
+        async def run(pipeline: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+            cursor = self.collection.aggregate(pipeline)
+            if inspect.isawaitable(cursor):  # PyMongo's async API; mongomock-motor answers a cursor at once
+                cursor = await self._call(cursor)
+            return await self._call(cursor.to_list(limit))
+
+        docs = await run(compiler.pipeline(window.position, descending, window.limit), window.limit)
+        rows, actor = [], await self.actor_anonymization()
+        for d in docs:
+            key = mongo_search.sort_value(query.sort, d)  # first: it takes the computed key out of the document
+            rows.append((as_of(d, now, actor), key, str(d["_id"])))
+        total = None
+        if window.with_total:
+            total = await self._call(self.collection.count_documents(compiler.node(query.filter)))
+        behind = window.position is not None and bool(
+            await run(compiler.pipeline(window.position, not descending, 1, inclusive=True), 1))
+        return Found(rows, total, behind)
 
     async def anonymize_due(self, now: datetime, limit: int) -> int:
         query = {"anonymized": False, "gdprCleanupDate": {"$lte": now}}

@@ -1,0 +1,1 @@
+"""Search (`searchOrderRecord`): the payload, the query it becomes, cursors and the handler."""
