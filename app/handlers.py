@@ -62,7 +62,8 @@ async def bulk_create(request: web.Request) -> web.Response:
         except RecordRejected as rejected:
             results[i] = orjson.dumps({"status": "FAILED", "errors": capped(rejected.errors)})
     if accepted:
-        outcomes = await request.app[STORE].insert_batch([record for _, record in accepted], now)
+        outcomes = await request.app[STORE].insert_batch([record for _, record in accepted],
+                                                         request.app[CLOCK])
         for (i, _), outcome in zip(accepted, outcomes, strict=True):
             # the stored record as the store serialized it: no second serialization of each record
             results[i] = b'{"status":"%b","orderRecord":%b}' % (outcome.status.encode(), outcome.json)
@@ -73,7 +74,7 @@ async def bulk_create(request: web.Request) -> web.Response:
 async def get_record(request: web.Request) -> web.Response:
     record_id = request.match_info["orderRecordId"]
     found = OBJECT_ID.fullmatch(record_id)
-    body = await request.app[STORE].get_json(record_id, request.app[CLOCK]()) if found else None
+    body = await request.app[STORE].get_json(record_id, request.app[CLOCK]) if found else None
     if body is None:
         raise Problem(404, "Not Found", f"No order record with id {record_id[:64]!r}.")
     return json_response(body)
@@ -90,7 +91,7 @@ async def list_records(request: web.Request) -> web.Response:
         raise validation_problem(schema_errors(exc)) from None
     filters = RecordFilter(query.get("facilityRef"), query.get("tenantOrderRecordId"))
     total, page = await request.app[STORE].list_page(filters, query.get("startAfterId"), query["size"],
-                                                     request.app[CLOCK]())
+                                                     request.app[CLOCK])
     # One copy of the page into the body: the records interleaved with separators, joined once.
     parts = [b'{"total":%d,"orderRecords":[' % total]
     for doc in page:

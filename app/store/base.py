@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -9,6 +10,15 @@ from typing import Any, Literal, Protocol
 import orjson
 
 Record = dict[str, Any]
+Clock = Callable[[], datetime]
+# What a read decides "due for anonymization or not" by: the clock, read when the row is read (what the app
+# passes), or a fixed moment (tools and tests).
+AsOf = datetime | Clock
+
+
+def moment(as_of: AsOf) -> datetime:
+    """The clock read now, or the fixed moment given."""
+    return as_of() if callable(as_of) else as_of
 
 
 class StoreUnavailable(Exception):
@@ -45,16 +55,17 @@ class Store(Protocol):
         """Raise StoreUnavailable unless the database answers."""
 
     # Reads take `now`: a record past its gdprCleanupDate that the sweep has not reached yet comes out as the sweep
-    # will store it (gdpr.cleaned_up), never with its personal data.
+    # will store it (gdpr.cleaned_up), never with its personal data. Given a clock, they read it when the row is
+    # read, not when the request arrived: a read queued behind others must not serve what became due meanwhile.
 
-    async def insert_batch(self, records: list[Record], now: datetime) -> list[InsertOutcome]:
+    async def insert_batch(self, records: list[Record], now: AsOf) -> list[InsertOutcome]:
         """Insert each record whole or not at all; a known tenantOrderRecordId yields the stored record."""
 
-    async def get_json(self, record_id: str, now: datetime) -> bytes | None:
+    async def get_json(self, record_id: str, now: AsOf) -> bytes | None:
         """The record serialized as JSON, or None."""
 
     async def list_page(self, filters: RecordFilter, start_after: str | None, size: int,
-                        now: datetime) -> tuple[int, list[bytes]]:
+                        now: AsOf) -> tuple[int, list[bytes]]:
         """The number of matching records, and up to `size` of them after `start_after` in ascending id order,
         each serialized as JSON."""
 

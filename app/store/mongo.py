@@ -14,7 +14,7 @@ from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure
 from app.domain.gdpr import cleaned_up, is_due
 from app.domain.instants import format_instant, parse_instant
 from app.settings import MongoSettings
-from app.store.base import InsertOutcome, Record, RecordFilter, StoreUnavailable
+from app.store.base import AsOf, InsertOutcome, Record, RecordFilter, StoreUnavailable, moment
 
 DATE_FIELDS = ("created", "lastModified", "gdprCleanupDate", "deletionDate")
 DUPLICATE_KEY = 11000
@@ -105,7 +105,7 @@ class MongoStore:
         admin = self.client["admin"]
         await self._call(admin.command("ping"))
 
-    async def insert_batch(self, records: list[Record], now: datetime) -> list[InsertOutcome]:
+    async def insert_batch(self, records: list[Record], now: AsOf) -> list[InsertOutcome]:
         docs = [to_document(r) for r in records]
         duplicates: set[int] = set()
         try:
@@ -124,20 +124,21 @@ class MongoStore:
                 {"tenantOrderRecordId": _tenant(record["tenantOrderRecordId"])}))
             if existing is None:  # stored and deleted in between: the caller may retry
                 raise StoreUnavailable("duplicate record vanished while reading it back")
-            outcomes.append(InsertOutcome("ALREADY_EXISTS", as_of(existing, now)))
+            outcomes.append(InsertOutcome("ALREADY_EXISTS", as_of(existing, moment(now))))
         return outcomes
 
-    async def get_json(self, record_id: str, now: datetime) -> bytes | None:
+    async def get_json(self, record_id: str, now: AsOf) -> bytes | None:
         doc = await self._call(self.collection.find_one({"_id": ObjectId(record_id)}))
-        return None if doc is None else as_of(doc, now)
+        return None if doc is None else as_of(doc, moment(now))  # the clock read once the document is here
 
     async def list_page(self, filters: RecordFilter, start_after: str | None, size: int,
-                        now: datetime) -> tuple[int, list[bytes]]:
+                        now: AsOf) -> tuple[int, list[bytes]]:
         # Two queries at once; MongoDB offers no snapshot across them short of a transaction, so a write landing
         # between them can make the total differ from the page by that write.
         cursor = self.collection.find(_query(filters, start_after)).sort("_id", ASCENDING).limit(size)
         total, docs = await asyncio.gather(self.count(filters), self._call(cursor.batch_size(size).to_list(size)))
-        return total, [as_of(d, now) for d in docs]
+        as_of_now = moment(now)
+        return total, [as_of(d, as_of_now) for d in docs]
 
     async def count(self, filters: RecordFilter) -> int:
         return await self._call(self.collection.count_documents(_query(filters)))

@@ -15,7 +15,7 @@ import orjson
 
 from app.domain.gdpr import cleaned_up
 from app.domain.instants import parse_instant
-from app.store.base import InsertOutcome, Record, RecordFilter, StoreUnavailable
+from app.store.base import AsOf, InsertOutcome, Record, RecordFilter, StoreUnavailable, moment
 
 T = TypeVar("T")
 
@@ -160,10 +160,10 @@ class SqliteStore:
             raise StoreUnavailable("sqlite store is not open")
         return conn
 
-    async def insert_batch(self, records: list[Record], now: datetime) -> list[InsertOutcome]:
-        return await self._run(self._write_pool, self._insert_batch, records, _ms(now))
+    async def insert_batch(self, records: list[Record], now: AsOf) -> list[InsertOutcome]:
+        return await self._run(self._write_pool, self._insert_batch, records, now)
 
-    def _insert_batch(self, records: list[Record], now_ms: int) -> list[InsertOutcome]:
+    def _insert_batch(self, records: list[Record], now: AsOf) -> list[InsertOutcome]:
         # One statement, its own transaction, for the whole batch. Every call into sqlite3 hands the GIL to the
         # event loop thread, busy validating, and this thread then waits up to a switch interval to get it back:
         # those waits, not SQLite, held ingest back (five calls per batch before, one now).
@@ -181,25 +181,26 @@ class SqliteStore:
         tenant_ids = list({r["tenantOrderRecordId"] for r in records if "tenantOrderRecordId" in r})
         stored = {tenant_id: (rid, _as_of_now(doc, due)) for tenant_id, rid, doc, due in conn.execute(
             f"SELECT tenant_order_record_id, id, {DOC_AS_OF_NOW} FROM order_records WHERE tenant_order_record_id IN "
-            f"({','.join('?' * len(tenant_ids))})", (now_ms, *tenant_ids))}
+            f"({','.join('?' * len(tenant_ids))})", (_ms(moment(now)), *tenant_ids))}
         outcomes = settle(records, docs, stored)
         again = [i for i, outcome in enumerate(outcomes) if outcome is None]
         if again:
-            for i, outcome in zip(again, self._insert_batch([records[i] for i in again], now_ms), strict=True):
+            for i, outcome in zip(again, self._insert_batch([records[i] for i in again], now), strict=True):
                 outcomes[i] = outcome
         return [o for o in outcomes if o is not None]
 
-    async def get_json(self, record_id: str, now: datetime) -> bytes | None:
+    async def get_json(self, record_id: str, now: AsOf) -> bytes | None:
         def get() -> bytes | None:
             row = self._conn(self._reader).execute(
-                f"SELECT {DOC_AS_OF_NOW} FROM order_records WHERE id = ?", (_ms(now), bytes.fromhex(record_id))
+                f"SELECT {DOC_AS_OF_NOW} FROM order_records WHERE id = ?",
+                (_ms(moment(now)), bytes.fromhex(record_id))
             ).fetchone()
             return None if row is None else _as_of_now(*row)
 
         return await self._run(self._read_pool, get)
 
     async def list_page(self, filters: RecordFilter, start_after: str | None, size: int,
-                        now: datetime) -> tuple[int, list[bytes]]:
+                        now: AsOf) -> tuple[int, list[bytes]]:
         where, args = _where(filters, start_after)
         page_sql = f"SELECT doc FROM order_records{where} ORDER BY id LIMIT ?"
         page_as_of_now_sql = f"SELECT {DOC_AS_OF_NOW} FROM order_records{where} ORDER BY id LIMIT ?"
@@ -208,7 +209,7 @@ class SqliteStore:
             conn = self._conn(self._reader)
             conn.execute("BEGIN")  # one snapshot: the total and the page agree even while others write
             try:
-                now_ms = _ms(now)
+                now_ms = _ms(moment(now))  # inside the snapshot the page is read from
                 # Usually the sweep has left nothing due (one look at its partial index): then the page is read
                 # without the per-row flag, which costs about 7 % of a page read.
                 if conn.execute(DUE_ANY, (now_ms,)).fetchone() is None:
