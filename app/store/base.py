@@ -76,3 +76,7 @@ class Store(Protocol):
 
     async def purge_expired(self, now: datetime, limit: int) -> int:
         """Delete up to `limit` records whose deletionDate has passed; return how many this call deleted."""
+
+    async def scrub(self) -> bool:
+        """Make what anonymization and deletion removed unreadable in the database's own files; True when done,
+        False when it must be tried again (the database was busy)."""

@@ -156,6 +156,11 @@ class MongoStore:
             done += result.modified_count
         return done
 
+    async def scrub(self) -> bool:
+        # Nothing this service can do: MongoDB's oplog and journal keep a changed document's earlier state for their
+        # own configured window (README, GDPR lifecycle).
+        return True
+
     async def purge_expired(self, now: datetime, limit: int) -> int:
         # The TTL index deletes without us; this only makes the bound tighter than its 60-second monitor, in
         # bounded batches like the anonymization.

@@ -38,6 +38,9 @@ CREATE INDEX IF NOT EXISTS ix_order_records_deletion ON order_records (deletion_
 """
 MAX_CACHED_COUNTS = 1024
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
+# How long the scrub's checkpoint waits for readers still inside the WAL. It holds the write lock meanwhile, so
+# not the 30 s of a write: a busy scrub is retried by the sweep a second later instead.
+SCRUB_BUSY_TIMEOUT_MS = 1000
 
 
 INSERT_COLUMNS = ("id", "facility_ref", "tenant_order_record_id", "anonymized", "gdpr_cleanup_ms", "deletion_ms",
@@ -109,6 +112,9 @@ class SqliteStore:
         self._writer: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
         self._counts: dict[tuple[Any, ...], tuple[tuple[int, int], int]] = {}
+        # Removed personal data may still sit in the WAL: after a sweep changed rows, and at start (a crash may have
+        # come between a sweep and its scrub).
+        self._scrub_pending = path != ":memory:"
         self._write_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-write")
         self._read_pool = self._write_pool if path == ":memory:" else ThreadPoolExecutor(
             1, thread_name_prefix="sqlite-read")
@@ -262,13 +268,32 @@ class SqliteStore:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        self._scrub_pending |= done > 0 and self.path != ":memory:"
         return done
 
     async def purge_expired(self, now: datetime, limit: int) -> int:
         def purge() -> int:
             # In bounded statements: one DELETE of a large backlog would hold the write lock for seconds.
-            return self._conn(self._writer).execute(
+            deleted: int = self._conn(self._writer).execute(
                 "DELETE FROM order_records WHERE rowid IN "
                 "(SELECT rowid FROM order_records WHERE deletion_ms <= ? LIMIT ?)", (_ms(now), limit)).rowcount
+            self._scrub_pending |= deleted > 0 and self.path != ":memory:"
+            return deleted
 
         return await self._run(self._write_pool, purge)
+
+    async def scrub(self) -> bool:
+        return await self._run(self._write_pool, self._scrub) if self._scrub_pending else True
+
+    def _scrub(self) -> bool:
+        # secure_delete zeroes what an UPDATE or DELETE frees in the database file, but the WAL keeps every earlier
+        # image of a page (the record as inserted) until it is overwritten, which may be never. A checkpoint that
+        # truncates the WAL to zero bytes removes them; it needs every reader out of the WAL, so it may be busy.
+        conn = self._conn(self._writer)
+        conn.execute(f"PRAGMA busy_timeout = {SCRUB_BUSY_TIMEOUT_MS}")
+        try:
+            busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+        self._scrub_pending = bool(busy)
+        return not busy
