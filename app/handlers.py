@@ -12,8 +12,9 @@ from marshmallow import ValidationError
 from app.auth import READ, WRITE, requires
 from app.errors import Problem, capped, validation_problem
 from app.fastload import FastLoader
-from app.jsonbody import MalformedJson, parse_json
+from app.jsonbody import MalformedJson
 from app.keys import BUILDER, CLOCK, STORE
+from app.offload import off_loop, parse_body, read_body
 from app.records import RecordRejected, schema_errors
 from app.schemas import OBJECT_ID, OrderRecordBulkOperations, OrderRecordsQuery
 from app.store.base import RecordFilter
@@ -32,13 +33,13 @@ async def read_json(request: web.Request) -> Any:
     if ctype != JSON and not (ctype.startswith("application/") and ctype.endswith("+json")):
         raise Problem(415, "Unsupported Media Type", "The request body must be JSON (Content-Type: application/json).")
     try:
-        body = await request.read()
+        body = await read_body(request)
     except web.RequestPayloadError:  # e.g. Content-Encoding: gzip on bytes that are not gzip
         raise Problem(400, "Bad Request", "The request body could not be decoded: it does not match its "
                       "Content-Encoding or Transfer-Encoding.",
                       kind="urn:order-records:problem:malformed-body") from None
     try:
-        return parse_json(body)
+        return await parse_body(request, body)
     except MalformedJson as exc:
         raise Problem(400, "Bad Request", f"The request body is not valid JSON: {exc}.",
                       kind="urn:order-records:problem:malformed-json") from None
@@ -58,7 +59,7 @@ async def bulk_create(request: web.Request) -> web.Response:
     accepted: list[tuple[int, dict[str, Any]]] = []
     for i, raw in enumerate(items):
         try:
-            accepted.append((i, builder.build(raw, str(ObjectId()), now)))
+            accepted.append((i, await off_loop(request, builder.build, raw, str(ObjectId()), now)))
         except RecordRejected as rejected:
             results[i] = orjson.dumps({"status": "FAILED", "errors": capped(rejected.errors)})
     if accepted:

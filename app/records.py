@@ -10,11 +10,12 @@ from marshmallow import Schema, ValidationError
 
 from app.domain.gdpr import anonymized_consumer, lifecycle_dates
 from app.domain.instants import format_instant
+from app.domain.limits import record_limit_errors
 from app.domain.money import minor_unit
 from app.domain.pricing import Path, dotted, monetary_values, out_of_range, price_breakdown
 from app.fastload import FastLoader
 from app.schemas import OrderRecordForCreation
-from app.settings import GdprSettings
+from app.settings import GdprSettings, LimitsSettings, make_settings
 
 SYSTEM_FIELDS = ("id", "version", "created", "lastModified", "anonymized", "gdprCleanupDate", "deletionDate")
 SYSTEM_PATHS = frozenset((*SYSTEM_FIELDS, "pricing.priceBreakdown"))
@@ -54,14 +55,18 @@ def schema_errors(exc: ValidationError) -> list[FieldError]:
 class RecordBuilder:
     """Builds stored records; one instance per app, so the schema is constructed once."""
 
-    def __init__(self, gdpr: GdprSettings, schema: Schema | None = None) -> None:
+    def __init__(self, gdpr: GdprSettings, schema: Schema | None = None, limits: LimitsSettings | None = None) -> None:
         self.gdpr = gdpr
+        self.limits = limits or make_settings().limits
         self.schema = schema or OrderRecordForCreation()
         self.loader = FastLoader(self.schema)
 
     def build(self, raw: Any, record_id: str, now: datetime) -> dict[str, Any]:
         if not isinstance(raw, dict):
             raise RecordRejected([{"field": "", "message": "Each order record must be a JSON object."}])
+        # The size caps (app.domain.limits) come first: nothing else need walk an oversized record.
+        if too_large := record_limit_errors(raw, self.limits):
+            raise RecordRejected([{"field": path, "message": message} for path, message in too_large])
         try:
             data = self.loader.load(raw)
         except ValidationError as exc:
