@@ -15,6 +15,7 @@ from app.fastload import FastLoader
 from app.jsonbody import MalformedJson
 from app.keys import BUILDER, CLOCK, STORE
 from app.offload import off_loop, parse_body, read_body
+from app.pages import page_response
 from app.records import RecordRejected, schema_errors
 from app.schemas import OBJECT_ID, OrderRecordBulkOperations, OrderRecordsQuery
 from app.store.base import RecordFilter
@@ -82,7 +83,7 @@ async def get_record(request: web.Request) -> web.Response:
 
 
 @requires(READ)
-async def list_records(request: web.Request) -> web.Response:
+async def list_records(request: web.Request) -> web.StreamResponse:
     repeated = sorted({k for k in request.query if len(request.query.getall(k)) > 1})
     if repeated:
         raise validation_problem([{"field": k, "message": "Given more than once."} for k in repeated])
@@ -91,16 +92,7 @@ async def list_records(request: web.Request) -> web.Response:
     except ValidationError as exc:
         raise validation_problem(schema_errors(exc)) from None
     filters = RecordFilter(query.get("facilityRef"), query.get("tenantOrderRecordId"))
-    total, page = await request.app[STORE].list_page(filters, query.get("startAfterId"), query["size"],
-                                                     request.app[CLOCK])
-    # One copy of the page into the body: the records interleaved with separators, joined once.
-    parts = [b'{"total":%d,"orderRecords":[' % total]
-    for doc in page:
-        parts += (doc, b",")
-    if page:
-        parts.pop()
-    parts.append(b"]}")
-    return json_response(b"".join(parts))
+    return await page_response(request, filters, query.get("startAfterId"), query["size"])
 
 
 async def health(request: web.Request) -> web.Response:

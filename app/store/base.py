@@ -38,6 +38,15 @@ class InsertOutcome:
 
 
 @dataclass(frozen=True)
+class PagePart:
+    """Records of a page in ascending id order, serialized. `resume_after` is the last one's id when the part ended
+    at its byte budget before the page did: the page goes on after it."""
+
+    docs: list[bytes]
+    resume_after: str | None = None
+
+
+@dataclass(frozen=True)
 class RecordFilter:
     facility_ref: str | None = None
     tenant_order_record_id: str | None = None
@@ -68,6 +77,11 @@ class Store(Protocol):
                         now: AsOf) -> tuple[int, list[bytes]]:
         """The number of matching records, and up to `size` of them after `start_after` in ascending id order,
         each serialized as JSON."""
+
+    async def list_part(self, filters: RecordFilter, start_after: str | None, size: int, now: AsOf,
+                        max_bytes: int | None = None, *, with_total: bool = True) -> tuple[int | None, PagePart]:
+        """list_page, but reading records only until they hold `max_bytes` (at least one is read), so that a page
+        of large records need not be held in memory whole; the total only `with_total`."""
 
     async def count(self, filters: RecordFilter) -> int: ...
 

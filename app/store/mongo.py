@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure
 from app.domain.gdpr import cleaned_up, is_due
 from app.domain.instants import format_instant, parse_instant
 from app.settings import MongoSettings
-from app.store.base import AsOf, InsertOutcome, Record, RecordFilter, StoreUnavailable, moment
+from app.store.base import AsOf, InsertOutcome, PagePart, Record, RecordFilter, StoreUnavailable, moment
 
 DATE_FIELDS = ("created", "lastModified", "gdprCleanupDate", "deletionDate")
 DUPLICATE_KEY = 11000
@@ -47,6 +48,12 @@ def as_of(doc: dict[str, Any], now: datetime) -> bytes:
     """The stored record serialized; past its gdprCleanupDate and not swept yet, as the sweep will store it."""
     record = to_record(doc)
     return orjson.dumps(cleaned_up(record) if is_due(record, now) else record)
+
+
+async def _closed(cursor: Any) -> None:
+    result = cursor.close()
+    if hasattr(result, "__await__"):  # PyMongo's async cursor; mongomock-motor's closes at once
+        await result
 
 
 def _tenant(tenant_order_record_id: str) -> dict[str, Any]:
@@ -133,12 +140,34 @@ class MongoStore:
 
     async def list_page(self, filters: RecordFilter, start_after: str | None, size: int,
                         now: AsOf) -> tuple[int, list[bytes]]:
+        total, part = await self.list_part(filters, start_after, size, now)
+        return total or 0, part.docs
+
+    async def list_part(self, filters: RecordFilter, start_after: str | None, size: int, now: AsOf,
+                        max_bytes: int | None = None, *, with_total: bool = True) -> tuple[int | None, PagePart]:
+        budget = sys.maxsize if max_bytes is None else max_bytes
+
+        async def read() -> PagePart:
+            cursor = self.collection.find(_query(filters, start_after)).sort("_id", ASCENDING).limit(size)
+            page: list[bytes] = []
+            held, resume = 0, None
+            try:
+                async for doc in cursor.batch_size(size):
+                    page.append(as_of(doc, moment(now)))  # the clock read as each document is here
+                    held += len(page[-1])
+                    if held >= budget:
+                        resume = str(doc["_id"]) if len(page) < size else None
+                        break
+            finally:
+                await _closed(cursor)
+            return PagePart(page, resume)
+
+        if not with_total:
+            return None, await self._call(read())
         # Two queries at once; MongoDB offers no snapshot across them short of a transaction, so a write landing
         # between them can make the total differ from the page by that write.
-        cursor = self.collection.find(_query(filters, start_after)).sort("_id", ASCENDING).limit(size)
-        total, docs = await asyncio.gather(self.count(filters), self._call(cursor.batch_size(size).to_list(size)))
-        as_of_now = moment(now)
-        return total, [as_of(d, as_of_now) for d in docs]
+        total, part = await asyncio.gather(self.count(filters), self._call(read()))
+        return total, part
 
     async def count(self, filters: RecordFilter) -> int:
         return await self._call(self.collection.count_documents(_query(filters)))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import cache
@@ -15,7 +16,7 @@ import orjson
 
 from app.domain.gdpr import cleaned_up
 from app.domain.instants import parse_instant
-from app.store.base import AsOf, InsertOutcome, Record, RecordFilter, StoreUnavailable, moment
+from app.store.base import AsOf, InsertOutcome, PagePart, Record, RecordFilter, StoreUnavailable, moment
 
 T = TypeVar("T")
 
@@ -207,11 +208,18 @@ class SqliteStore:
 
     async def list_page(self, filters: RecordFilter, start_after: str | None, size: int,
                         now: AsOf) -> tuple[int, list[bytes]]:
+        total, part = await self.list_part(filters, start_after, size, now)
+        return total or 0, part.docs
+
+    async def list_part(self, filters: RecordFilter, start_after: str | None, size: int, now: AsOf,
+                        max_bytes: int | None = None, *, with_total: bool = True) -> tuple[int | None, PagePart]:
         where, args = _where(filters, start_after)
         page_sql = f"SELECT doc FROM order_records{where} ORDER BY id LIMIT ?"
         page_as_of_now_sql = f"SELECT {DOC_AS_OF_NOW} FROM order_records{where} ORDER BY id LIMIT ?"
+        nth_id_sql = f"SELECT id FROM order_records{where} ORDER BY id LIMIT 1 OFFSET ?"
+        budget = sys.maxsize if max_bytes is None else max_bytes
 
-        def read() -> tuple[int, list[bytes]]:
+        def read() -> tuple[int | None, PagePart]:
             conn = self._conn(self._reader)
             conn.execute("BEGIN")  # one snapshot: the total and the page agree even while others write
             try:
@@ -219,11 +227,22 @@ class SqliteStore:
                 # Usually the sweep has left nothing due (one look at its partial index): then the page is read
                 # without the per-row flag, which costs about 7 % of a page read.
                 if conn.execute(DUE_ANY, (now_ms,)).fetchone() is None:
-                    page = [row[0] for row in conn.execute(page_sql, (*args, size))]
+                    rows = conn.execute(page_sql, (*args, size))
+                    docs: Iterator[bytes] = (row[0] for row in rows)
                 else:
                     rows = conn.execute(page_as_of_now_sql, (now_ms, *args, size))
-                    page = [_as_of_now(doc, due) for doc, due in rows]
-                return self._count(conn, filters), page
+                    docs = (_as_of_now(doc, due) for doc, due in rows)
+                page, held = [], 0
+                for doc in docs:
+                    page.append(doc)
+                    held += len(doc)
+                    if held >= budget:
+                        break
+                rows.close()
+                resume = None
+                if held >= budget and len(page) < size:  # records are read only as far as the budget goes
+                    resume = conn.execute(nth_id_sql, (*args, len(page) - 1)).fetchone()[0].hex()
+                return (self._count(conn, filters) if with_total else None), PagePart(page, resume)
             finally:
                 conn.execute("COMMIT")
 
