@@ -64,19 +64,27 @@ def put_head(length: int | None) -> bytes:
             f"Content-Type: application/json\r\n{framing}\r\n\r\n").encode()
 
 
-async def test_a_body_at_one_byte_per_interval_is_cut_off_with_408(slow_client: TestClient) -> None:
-    body = orjson.dumps(envelope([minimal_record()]))  # about 150 bytes: 30 s at this pace
-    answer, elapsed, closed_early = await drip(slow_client, put_head(len(body)), body, 0.2)
+async def test_a_stalled_body_is_answered_408_and_the_connection_closed(slow_client: TestClient) -> None:
+    body = orjson.dumps(envelope([minimal_record()]))
+    answer, elapsed, _ = await drip(slow_client, put_head(len(body)) + body[:10], b"", 0)
     assert answer_status(answer) == 408, (elapsed, answer[:200])
     assert b"connection: close" in answer.lower()
-    assert closed_early, elapsed
-    assert TIMEOUT <= elapsed < TIMEOUT + 5, elapsed  # answered and closed, not after aiohttp's 10 s of lingering
+    assert TIMEOUT <= elapsed < TIMEOUT + 5, elapsed  # read() returned: the server closed the connection
+
+
+async def test_a_body_at_one_byte_per_interval_is_cut_off(slow_client: TestClient) -> None:
+    body = orjson.dumps(envelope([minimal_record()]))  # about 150 bytes: 30 s at this pace
+    answer, elapsed, closed_early = await drip(slow_client, put_head(len(body)), body, 0.2)
+    # Closed, not after aiohttp's 10 s of lingering. The 408 may be lost to the reset that bytes still arriving at
+    # a closed socket cause: a client that keeps sending is not owed an answer.
+    assert closed_early and elapsed < TIMEOUT + 5, elapsed
+    assert answer == b"" or answer_status(answer) == 408, answer[:200]
 
 
 async def test_a_chunked_body_is_bounded_too(slow_client: TestClient) -> None:
     answer, elapsed, closed_early = await drip(slow_client, put_head(None), b"5\r\n{\"a\":\r\n" * 20, 0.1)
-    assert answer_status(answer) == 408, (elapsed, answer[:200])
     assert closed_early and elapsed < TIMEOUT + 5, elapsed
+    assert answer == b"" or answer_status(answer) == 408, answer[:200]
 
 
 async def test_a_body_that_pauses_within_the_bound_is_taken(slow_client: TestClient) -> None:
