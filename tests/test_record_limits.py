@@ -9,7 +9,8 @@ import orjson
 import pytest
 from aiohttp.test_utils import TestClient
 
-from app.domain.limits import OversizedRecord, count_values, record_limit_errors
+from app.domain import limits as limits_module
+from app.domain.limits import OversizedRecord, body_proves_caps, count_values, measured_errors, record_limit_errors
 from app.settings import Settings, SettingsError, make_settings
 from tests.bodies import RECORDS_KEY, envelope, sized_record
 from tests.conftest import new_store
@@ -136,3 +137,28 @@ async def test_the_envelope_checks_hold_on_the_helper_path(path_client: TestClie
         response = await path_client.put("/api/orderrecords", data=body,
                                          headers={**auth, "Content-Type": "application/json"})
         assert response.status == 400, await response.text()
+
+
+SMALL = make_settings({"limits.max_record_values": 100, "limits.max_record_bytes": 1024}).limits
+
+
+@pytest.mark.parametrize("unit", [b"0,", b"[],", b"{},", b"1e15,", b"9e9,", b'"",', b"[[]],"])
+def test_a_short_body_proves_its_records_within_the_caps(unit: bytes) -> None:
+    """body_proves_caps at its edge, with the densest values and the floats that grow most when re-serialized."""
+    for repeats in range(1, 400):
+        text = b"[" + unit * repeats + b"0]"
+        if not body_proves_caps(len(text), SMALL):
+            break
+        assert measured_errors(orjson.loads(text), SMALL) == [], text[:40]
+    else:
+        pytest.fail("the proof never ran out")
+    nested = b"[" * 60 + b"]" * 60
+    assert not body_proves_caps(len(nested) * 2, SMALL) or measured_errors(orjson.loads(nested), SMALL) == []
+
+
+async def test_records_of_short_bodies_are_not_serialized_again(client: TestClient, auth: dict[str, str],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    measured: list[Any] = []
+    monkeypatch.setattr(limits_module, "measured_errors", lambda *args: measured.append(args) or [])
+    answers = await put(client, orjson.dumps(envelope([minimal_record()])), auth)
+    assert [status(a) for a in answers] == ["CREATED"] and measured == []
