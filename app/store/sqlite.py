@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import cache
@@ -226,18 +226,22 @@ class SqliteStore:
                 now_ms = _ms(moment(now))  # inside the snapshot the page is read from
                 # Usually the sweep has left nothing due (one look at its partial index): then the page is read
                 # without the per-row flag, which costs about 7 % of a page read.
+                page: list[bytes] = []
+                append, held = page.append, 0
                 if conn.execute(DUE_ANY, (now_ms,)).fetchone() is None:
                     rows = conn.execute(page_sql, (*args, size))
-                    docs: Iterator[bytes] = (row[0] for row in rows)
+                    for (doc,) in rows:  # adding up the sizes costs about 4 % of a page read (a generator: 8 %)
+                        append(doc)
+                        held += len(doc)
+                        if held >= budget:
+                            break
                 else:
                     rows = conn.execute(page_as_of_now_sql, (now_ms, *args, size))
-                    docs = (_as_of_now(doc, due) for doc, due in rows)
-                page, held = [], 0
-                for doc in docs:
-                    page.append(doc)
-                    held += len(doc)
-                    if held >= budget:
-                        break
+                    for doc, due in rows:
+                        append(served := _as_of_now(doc, due))
+                        held += len(served)
+                        if held >= budget:
+                            break
                 rows.close()
                 resume = None
                 if held >= budget and len(page) < size:  # records are read only as far as the budget goes
