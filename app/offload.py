@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from app.domain.limits import body_proves_caps, vouched_within_caps
+from app.domain.limits import body_proves_caps, vouch_within_caps
 from app.errors import Handler, Problem
 from app.jsonbody import parse_json
 from app.pieces import cut_body, rebuild
@@ -22,13 +22,12 @@ from app.settings import Settings
 T = TypeVar("T")
 # What a large body became (the value parsed, the records built from it), kept for release().
 LARGE_BODY = web.RequestKey("large_body", list)
-WITHIN_CAPS = web.RequestKey("within_caps", bool)  # the body is too short to hold a record over the caps
 NO_FULL_COLLECTIONS = 2**31 - 1  # gc's third threshold, in collections of the middle generation: never reached
 
 
 def _vouched(fn: Callable[..., T], *args: Any) -> T:
-    with vouched_within_caps():
-        return fn(*args)
+    vouch_within_caps()  # for this large-body thread, which only ever works on rebuilt, measured records
+    return fn(*args)
 
 
 def release(kept: list[Any]) -> None:
@@ -78,7 +77,8 @@ class Offload:
 
     async def parse(self, request: web.Request, body: bytes) -> Any:
         if len(body) <= self.limits.offload_body_bytes:
-            request[WITHIN_CAPS] = body_proves_caps(len(body), self.limits)
+            if body_proves_caps(len(body), self.limits):
+                vouch_within_caps()  # for the rest of this request's task
             return parse_json(body)
         kept = self._begin(request)
         loop = asyncio.get_running_loop()
@@ -94,7 +94,7 @@ class Offload:
     async def run(self, request: web.Request, fn: Callable[..., T], *args: Any) -> T:
         kept = request.get(LARGE_BODY)
         if kept is None:
-            return _vouched(fn, *args) if request.get(WITHIN_CAPS) else fn(*args)
+            return fn(*args)
         # every record rebuilt from the helper's pieces was measured there (one over the caps is a stand-in)
         result = await asyncio.get_running_loop().run_in_executor(self._thread, _vouched, fn, *args)
         kept.append(result)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -72,15 +70,11 @@ def body_proves_caps(body_bytes: int, limits: LimitsSettings) -> bool:
     return body_bytes + 1 <= 2 * limits.max_record_values and 9 * body_bytes <= 2 * limits.max_record_bytes
 
 
-@contextmanager
-def vouched_within_caps() -> Iterator[None]:
-    """Records checked inside are known to be within the caps (their body was short enough, or each was measured
-    in the helper process): serializing each again to measure it would cost about 5 % of validating it."""
-    token = _VOUCHED.set(True)
-    try:
-        yield
-    finally:
-        _VOUCHED.reset(token)
+def vouch_within_caps() -> None:
+    """Records checked from here on, in this task (an aiohttp request's handler runs in its own) or thread, are known
+    to be within the caps: their body was too short to hold more, or each was measured in the helper process.
+    Serializing each again to measure it would cost about 5 % of validating it."""
+    _VOUCHED.set(True)
 
 
 def record_limit_errors(raw: Any, limits: LimitsSettings) -> list[LimitError]:
