@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import math
 import time
 from collections.abc import Iterable
 from typing import Any
 
 import jwt
 from aiohttp import web
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from app.errors import Handler, Problem
@@ -24,6 +25,21 @@ PERMISSIONS = (READ, WRITE, CONFIG_READ, CONFIG_WRITE)
 CHALLENGE = 'Bearer realm="order-records"'
 VERIFIED_CACHE_SIZE = 1024
 VERIFIED_CACHE_SECONDS = 60  # how long a known token outlives a change of the configured keys, at most
+NUMERIC_DATE_CLAIMS = ("exp", "nbf", "iat")
+
+
+def algorithms_for(key: Any) -> list[str]:
+    """The one algorithm a public key verifies here (none for any other key): a token's `alg` must fit its key."""
+    if isinstance(key, rsa.RSAPublicKey):
+        return ["RS256"]
+    if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
+        return ["ES256"]
+    return []
+
+
+def _numeric_date(value: Any) -> bool:
+    """RFC 7519's NumericDate is a JSON number; PyJWT also takes "1796013145" or true, this service does not."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def unauthorized(detail: str) -> Problem:
@@ -56,20 +72,23 @@ class Authenticator:
             self._algorithms = ["HS256"]
         elif settings.public_key:
             self._key = load_pem_public_key(settings.public_key.encode())
-            self._algorithms = ["ES256"] if isinstance(self._key, ec.EllipticCurvePublicKey) else ["RS256"]
+            self._algorithms = algorithms_for(self._key)
         else:
-            self._key, self._algorithms = None, ["RS256", "ES256"]
+            self._key, self._algorithms = None, []
 
-    async def _signing_key(self, token: str) -> Any:
+    async def _signing_key(self, token: str) -> tuple[Any, list[str]]:
+        """The key to verify `token` with, and the algorithms it allows."""
         if self._jwks is None:
-            return self._key
+            return self._key, self._algorithms
         try:
             found = await asyncio.get_running_loop().run_in_executor(
                 None, self._jwks.get_signing_key_from_jwt, token)
         except jwt.PyJWKClientConnectionError:
             raise Problem(503, "Service Unavailable", "The token signing keys cannot be fetched; retry later.",
                           headers={"Retry-After": "5"}) from None
-        return found.key
+        # By the key's type, not the token's word: an ES256 token naming an RSA key's kid made PyJWT raise
+        # TypeError (a 500 any caller could provoke); now its alg is simply not allowed (401).
+        return found.key, algorithms_for(found.key)
 
     async def permissions(self, header: str | None) -> frozenset[str]:
         if not header:
@@ -85,8 +104,9 @@ class Authenticator:
         if known is not None and time.time() < known[1]:
             return known[0]
         try:
+            key, algorithms = await self._signing_key(token)
             claims = jwt.decode(
-                token, await self._signing_key(token), algorithms=self._algorithms,
+                token, key, algorithms=algorithms,
                 issuer=self.settings.issuer or None, audience=self.settings.audience or None,
                 options={"require": ["exp"], "verify_aud": bool(self.settings.audience)},
             )
@@ -94,6 +114,9 @@ class Authenticator:
             raise unauthorized("The token has expired.") from None
         except jwt.PyJWTError as exc:
             raise unauthorized(f"The token is not valid: {type(exc).__name__}.") from None
+        bad_dates = [name for name in NUMERIC_DATE_CLAIMS if name in claims and not _numeric_date(claims[name])]
+        if bad_dates:
+            raise unauthorized(f"The token is not valid: {', '.join(bad_dates)} must be a number (RFC 7519).")
         granted = claims.get("permissions")
         perms = {p for p in granted if isinstance(p, str)} if isinstance(granted, list) else set()
         scope = claims.get("scope")
@@ -116,7 +139,10 @@ def requires(permission: str) -> Any:
     def decorate(handler: Handler) -> Handler:
         @functools.wraps(handler)
         async def checked(request: web.Request) -> web.StreamResponse:
-            granted = await request.app[AUTHENTICATOR].permissions(request.headers.get("Authorization"))
+            headers = request.headers.getall("Authorization", [])
+            if len(headers) > 1:  # which one counts would be a guess; a proxy may have added one
+                raise Problem(400, "Bad Request", "Send one Authorization header, not several.")
+            granted = await request.app[AUTHENTICATOR].permissions(headers[0] if headers else None)
             if permission not in granted:
                 raise Problem(403, "Forbidden", f"The token lacks the permission {permission}.")
             return await handler(request)

@@ -12,6 +12,7 @@ from app.domain.instants import utc_now
 from app.errors import error_middleware
 from app.handlers import add_routes
 from app.keys import BUILDER, CLOCK, SETTINGS, STORE, Clock
+from app.offload import OFFLOAD, Offload, large_body_middleware, offload_ctx
 from app.openapi import setup_openapi
 from app.records import RecordBuilder
 from app.settings import Settings, SettingsError
@@ -47,15 +48,18 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock =
     if not settings.jwt.configured:
         raise SettingsError("no token key configured: set ORDER_RECORDS_JWT_SECRET, ORDER_RECORDS_JWT_PUBLIC_KEY "
                             "or ORDER_RECORDS_JWT_JWKS_URL")
-    app = web.Application(middlewares=[error_middleware], client_max_size=settings.server.max_body_bytes)
+    app = web.Application(middlewares=[error_middleware, large_body_middleware],
+                          client_max_size=settings.server.max_body_bytes)
     app.on_response_prepare.append(drop_server_header)
     app[SETTINGS] = settings
     app[STORE] = store if store is not None else make_store(settings)
     app[CLOCK] = clock
     app[CONFIGURATIONS] = attach(app[STORE], settings)
-    app[BUILDER] = RecordBuilder(settings.gdpr)
+    app[BUILDER] = RecordBuilder(settings.gdpr, limits=settings.limits)
     app[AUTHENTICATOR] = Authenticator(settings.jwt)
+    app[OFFLOAD] = Offload(settings)
     app.cleanup_ctx.append(store_ctx)
+    app.cleanup_ctx.append(offload_ctx)
     if sweep:
         app.cleanup_ctx.append(sweep_ctx)
     add_routes(app)

@@ -15,8 +15,10 @@ from app.config.cache import CONFIGURATIONS
 from app.domain.digest import DIGESTS, Digests, same_content
 from app.errors import Problem, capped, described, validation_problem
 from app.fastload import FastLoader
-from app.jsonbody import MalformedJson, parse_json
+from app.jsonbody import MalformedJson
 from app.keys import BUILDER, CLOCK, STORE
+from app.offload import off_loop, parse_body, read_body
+from app.pages import page_response
 from app.records import RecordRejected, schema_errors
 from app.schemas import OBJECT_ID, OrderRecordBulkOperations, OrderRecordsQuery
 from app.store.base import InsertOutcome, RecordFilter
@@ -35,13 +37,13 @@ async def read_json(request: web.Request) -> Any:
     if ctype != JSON and not (ctype.startswith("application/") and ctype.endswith("+json")):
         raise Problem(415, "Unsupported Media Type", "The request body must be JSON (Content-Type: application/json).")
     try:
-        body = await request.read()
+        body = await read_body(request)
     except web.RequestPayloadError:  # e.g. Content-Encoding: gzip on bytes that are not gzip
         raise Problem(400, "Bad Request", "The request body could not be decoded: it does not match its "
                       "Content-Encoding or Transfer-Encoding.",
                       kind="urn:order-records:problem:malformed-body") from None
     try:
-        return parse_json(body)
+        return await parse_body(request, body)
     except MalformedJson as exc:
         raise Problem(400, "Bad Request", f"The request body is not valid JSON: {exc}.",
                       kind="urn:order-records:problem:malformed-json") from None
@@ -83,13 +85,13 @@ async def bulk_create(request: web.Request) -> web.Response:
     accepted: list[tuple[int, dict[str, Any]]] = []
     for i, raw in enumerate(items):
         try:
-            accepted.append((i, builder.build(raw, str(ObjectId()), now, policy)))
+            accepted.append((i, await off_loop(request, builder.build, raw, str(ObjectId()), now, policy)))
         except RecordRejected as rejected:
             details[i] = failed("VALIDATION", "; ".join(described(e) for e in capped(rejected.errors)))
     counts = {"CREATED": 0, "UNCHANGED": 0, "FAILED": 0}
     if accepted:
         records = [record for _, record in accepted]
-        outcomes = await request.app[STORE].insert_batch(records, now)
+        outcomes = await request.app[STORE].insert_batch(records, request.app[CLOCK])
         for (i, record), outcome in zip(accepted, outcomes, strict=True):
             status, details[i] = settled(outcome, record[DIGESTS], record.get("tenantOrderRecordId", ""))
             counts[status] += 1
@@ -101,14 +103,14 @@ async def bulk_create(request: web.Request) -> web.Response:
 async def get_record(request: web.Request) -> web.Response:
     record_id = request.match_info["orderRecordId"]
     found = OBJECT_ID.fullmatch(record_id)
-    body = await request.app[STORE].get_json(record_id, request.app[CLOCK]()) if found else None
+    body = await request.app[STORE].get_json(record_id, request.app[CLOCK]) if found else None
     if body is None:
         raise Problem(404, "Not Found", f"No order record with id {record_id[:64]!r}.")
     return json_response(body)
 
 
 @requires(READ)
-async def list_records(request: web.Request) -> web.Response:
+async def list_records(request: web.Request) -> web.StreamResponse:
     repeated = sorted({k for k in request.query if len(request.query.getall(k)) > 1})
     if repeated:
         raise validation_problem([{"field": k, "message": "Given more than once."} for k in repeated])
@@ -117,16 +119,7 @@ async def list_records(request: web.Request) -> web.Response:
     except ValidationError as exc:
         raise validation_problem(schema_errors(exc)) from None
     filters = RecordFilter(query.get("facilityRef"), query.get("tenantOrderRecordId"))
-    total, page = await request.app[STORE].list_page(filters, query.get("startAfterId"), query["size"],
-                                                     request.app[CLOCK]())
-    # One copy of the page into the body: the records interleaved with separators, joined once.
-    parts = [b'{"total":%d,"orderRecords":[' % total]
-    for doc in page:
-        parts += (doc, b",")
-    if page:
-        parts.pop()
-    parts.append(b"]}")
-    return json_response(b"".join(parts))
+    return await page_response(request, filters, query.get("startAfterId"), query["size"])
 
 
 async def health(request: web.Request) -> web.Response:

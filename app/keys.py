@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-
 from aiohttp import web
 
 from app.records import RecordBuilder
 from app.settings import Settings
-from app.store.base import Store
+from app.store.base import Clock, Store
 
-Clock = Callable[[], datetime]
+__all__ = ["BUILDER", "CLOCK", "SETTINGS", "STORE", "Clock"]
 
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)

@@ -13,10 +13,11 @@ from app.domain.currencies import minor_unit
 from app.domain.digest import DIGESTS, Digests, record_digests
 from app.domain.gdpr import GdprPolicy, anonymized_input, lifecycle_dates
 from app.domain.instants import format_instant
+from app.domain.limits import record_limit_errors
 from app.domain.totals import TotalsError, price_breakdown
 from app.fastload import FastLoader
 from app.schemas import OrderRecordForCreation
-from app.settings import GdprSettings
+from app.settings import GdprSettings, LimitsSettings, make_settings
 
 SYSTEM_FIELDS = ("id", "version", "created", "lastModified", "anonymized", "gdprCleanupDate", "deletionDate")
 SYSTEM_PATHS = frozenset((*SYSTEM_FIELDS, "pricing.total"))
@@ -90,8 +91,10 @@ def _discount_errors(data: dict[str, Any]) -> list[FieldError]:
 class RecordBuilder:
     """Builds stored records; one instance per app, so the schema is constructed once."""
 
-    def __init__(self, gdpr: GdprSettings, schema: Schema | None = None) -> None:
+    def __init__(self, gdpr: GdprSettings, schema: Schema | None = None,
+                 limits: LimitsSettings | None = None) -> None:
         self.default_policy = gdpr.policy  # for tools and tests; the API passes the configuration in force
+        self.limits = limits or make_settings().limits
         self.schema = schema or OrderRecordForCreation()
         self.loader = FastLoader(self.schema)
 
@@ -99,6 +102,9 @@ class RecordBuilder:
         """The record to store, its digests under DIGESTS; RecordRejected with every problem otherwise."""
         if not isinstance(raw, dict):
             raise RecordRejected([{"field": "", "message": "Each operation must be a JSON object (an order record)."}])
+        # The size caps (app.domain.limits) come first: nothing else need walk an oversized record.
+        if too_large := record_limit_errors(raw, self.limits):
+            raise RecordRejected([{"field": path, "message": message} for path, message in too_large])
         try:
             data = self.loader.load(raw)
         except ValidationError as exc:

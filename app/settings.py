@@ -33,6 +33,7 @@ class ServerSettings:
     port: int
     workers: int
     max_body_bytes: int
+    body_timeout_seconds: float
     log_level: str
 
 
@@ -86,6 +87,14 @@ class OrderRecordsSettings:
 
 
 @dataclass(frozen=True)
+class LimitsSettings:
+    max_record_bytes: int
+    max_record_values: int
+    offload_body_bytes: int
+    stream_page_bytes: int
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings
     sqlite: SqliteSettings
@@ -93,6 +102,7 @@ class Settings:
     jwt: JwtSettings
     gdpr: GdprSettings
     orderrecords: OrderRecordsSettings
+    limits: LimitsSettings
 
     @property
     def uses_mongodb(self) -> bool:
@@ -176,7 +186,7 @@ def _coerce(dotted: str, kind: type, value: Any) -> Any:
 
 _SECTION_TYPES = {
     "server": ServerSettings, "sqlite": SqliteSettings, "mongodb": MongoSettings,
-    "jwt": JwtSettings, "gdpr": GdprSettings, "orderrecords": OrderRecordsSettings,
+    "jwt": JwtSettings, "gdpr": GdprSettings, "orderrecords": OrderRecordsSettings, "limits": LimitsSettings,
 }
 _TYPES = {"str": str, "int": int, "float": float, "bool": bool}
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
@@ -220,6 +230,7 @@ def _validate(s: Settings) -> None:
     _check(1 <= s.server.port <= 65535 or s.server.port == 0, "server.port", "must be between 0 and 65535")
     _check(1 <= s.server.workers <= 64, "server.workers", "must be between 1 and 64")
     _check(s.server.max_body_bytes >= 1024, "server.max_body_bytes", "must be at least 1024")
+    _check(s.server.body_timeout_seconds > 0, "server.body_timeout_seconds", "must be positive")
     _check(isinstance(logging.getLevelName(s.server.log_level.upper()), int), "server.log_level",
            "must be a logging level such as INFO or DEBUG")
     _check(bool(s.sqlite.path), "sqlite.path", "must not be empty")
@@ -246,3 +257,8 @@ def _validate(s: Settings) -> None:
            "after the year 9999")
     _check(g.sweep_interval_seconds > 0, "gdpr.sweep_interval_seconds", "must be positive")
     _check(1 <= g.sweep_batch_size <= 10000, "gdpr.sweep_batch_size", "must be between 1 and 10000")
+    limits = s.limits
+    _check(limits.max_record_bytes >= 1024, "limits.max_record_bytes", "must be at least 1024")
+    _check(limits.max_record_values >= 100, "limits.max_record_values", "must be at least 100")
+    _check(limits.offload_body_bytes >= 0, "limits.offload_body_bytes", "must be 0 or more")
+    _check(limits.stream_page_bytes >= 65536, "limits.stream_page_bytes", "must be at least 65536")

@@ -15,12 +15,14 @@ from app.store.base import Store
 
 log = logging.getLogger("app.sweep")
 MAX_BACKOFF_SECONDS = 300.0
+SCRUB_RETRY_SECONDS = 1.0  # the store's files still hold removed data: try again soon, not an interval later
 
 
 @dataclass(frozen=True)
 class SweepResult:
     anonymized: int
     deleted: int
+    files_clean: bool = True
 
 
 async def sweep_once(store: Store, clock: Clock, gdpr: GdprSettings) -> SweepResult:
@@ -34,7 +36,7 @@ async def sweep_once(store: Store, clock: Clock, gdpr: GdprSettings) -> SweepRes
         anonymized += done
     while done := await store.purge_expired(clock(), gdpr.sweep_batch_size):
         deleted += done
-    return SweepResult(anonymized, deleted)
+    return SweepResult(anonymized, deleted, await store.scrub())
 
 
 async def run_sweeps(store: Store, clock: Clock, gdpr: GdprSettings) -> None:
@@ -49,7 +51,8 @@ async def run_sweeps(store: Store, clock: Clock, gdpr: GdprSettings) -> None:
             delay = min(max(delay * 2, gdpr.sweep_interval_seconds), MAX_BACKOFF_SECONDS)
             log.warning("GDPR sweep failed (%s: %s); next attempt in %g s", type(exc).__name__, exc, delay)
         else:
-            delay = gdpr.sweep_interval_seconds
+            delay = gdpr.sweep_interval_seconds if result.files_clean else min(gdpr.sweep_interval_seconds,
+                                                                               SCRUB_RETRY_SECONDS)
             if result.anonymized or result.deleted:
                 log.info("GDPR sweep: anonymized %d, deleted %d", result.anonymized, result.deleted)
         await asyncio.sleep(delay)

@@ -187,6 +187,9 @@ def failing_store(error: Exception) -> SqliteStore:
                             now: Any) -> tuple[int, list[bytes]]:
             raise error
 
+        async def list_part(self, *args: Any, **kwargs: Any) -> Any:
+            raise error
+
         async def get_json(self, record_id: str, now: Any) -> bytes | None:
             raise error
 

@@ -20,6 +20,15 @@ ActorRule = Callable[[], Awaitable[bool]]
 
 async def actor_anonymization_default() -> bool:
     return True
+Clock = Callable[[], datetime]
+# What a read decides "due for anonymization or not" by: the clock, read when the row is read (what the app
+# passes), or a fixed moment (tools and tests).
+AsOf = datetime | Clock
+
+
+def moment(as_of: AsOf) -> datetime:
+    """The clock read now, or the fixed moment given."""
+    return as_of() if callable(as_of) else as_of
 
 
 class StoreUnavailable(Exception):
@@ -47,6 +56,15 @@ class InsertOutcome:
     @property
     def record(self) -> Record:
         return orjson.loads(self.json)
+
+
+@dataclass(frozen=True)
+class PagePart:
+    """Records of a page in ascending id order, serialized. `resume_after` is the last one's id when the part ended
+    at its byte budget before the page did: the page goes on after it."""
+
+    docs: list[bytes]
+    resume_after: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,21 +107,26 @@ class Store(Protocol):
         """Raise StoreUnavailable unless the database answers."""
 
     # Reads take `now`: a record past its gdprCleanupDate that the sweep has not reached yet comes out as the sweep
-    # will store it (gdpr.cleaned_up), never with its personal data.
+    # will store it (gdpr.cleaned_up), never with its personal data. Given a clock, they read it when the row is
+    # read, not when the request arrived: a read queued behind others must not serve what became due meanwhile.
 
-    async def insert_batch(self, records: list[Record], now: datetime) -> list[InsertOutcome]:
-        """Insert each record whole or not at all; a known tenantOrderRecordId yields the stored record. Each record
-        carries its Digests under records.DIGESTS: stored beside it, never served."""
+    async def insert_batch(self, records: list[Record], now: AsOf) -> list[InsertOutcome]:
         """Insert each record whole or not at all; a known tenantOrderRecordId (or id) yields the stored record, a
-        record the store cannot take yields FAILED; every other record of the batch is stored regardless."""
+        record the store cannot take yields FAILED; every other record of the batch is stored regardless. Each
+        record carries its Digests under digest.DIGESTS: stored beside it, never served."""
 
-    async def get_json(self, record_id: str, now: datetime) -> bytes | None:
+    async def get_json(self, record_id: str, now: AsOf) -> bytes | None:
         """The record serialized as JSON, or None."""
 
     async def list_page(self, filters: RecordFilter, start_after: str | None, size: int,
-                        now: datetime) -> tuple[int, list[bytes]]:
+                        now: AsOf) -> tuple[int, list[bytes]]:
         """The number of matching records, and up to `size` of them after `start_after` in ascending id order,
         each serialized as JSON."""
+
+    async def list_part(self, filters: RecordFilter, start_after: str | None, size: int, now: AsOf,
+                        max_bytes: int | None = None, *, with_total: bool = True) -> tuple[int | None, PagePart]:
+        """list_page, but reading records only until they hold `max_bytes` (at least one is read), so that a page
+        of large records need not be held in memory whole; the total only `with_total`."""
 
     async def count(self, filters: RecordFilter) -> int: ...
 
@@ -115,3 +138,7 @@ class Store(Protocol):
 
     async def purge_expired(self, now: datetime, limit: int) -> int:
         """Delete up to `limit` records whose deletionDate has passed; return how many this call deleted."""
+
+    async def scrub(self) -> bool:
+        """Make what anonymization and deletion removed unreadable in the database's own files; True when done,
+        False when it must be tried again (the database was busy)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,12 +22,15 @@ from app.search.query import Found, SearchQuery, Window, descending_travel
 from app.settings import MongoSettings
 from app.store import mongo_search
 from app.store.base import (
+    AsOf,
     InsertOutcome,
+    PagePart,
     Record,
     RecordFilter,
     StoreIncompatible,
     StoreUnavailable,
     actor_anonymization_default,
+    moment,
 )
 from app.store.mongo_config import MongoConfigurations
 from app.store.mongo_errors import translated
@@ -97,6 +101,12 @@ def too_large(doc: dict[str, Any], body: bytes) -> str | None:
         return None
     return (f"The record is too large to store: {size:,} bytes in MongoDB's format (BSON), more than its limit "
             f"of {MAX_BSON_SIZE:,}.")
+
+
+async def _closed(cursor: Any) -> None:
+    result = cursor.close()
+    if hasattr(result, "__await__"):  # PyMongo's async cursor; mongomock-motor's closes at once
+        await result
 
 
 def _tenant(tenant_order_record_id: str) -> dict[str, Any]:
@@ -175,7 +185,7 @@ class MongoStore:
         with translated("ping"):
             await self.client["admin"].command("ping")
 
-    async def insert_batch(self, records: list[Record], now: datetime) -> list[InsertOutcome]:
+    async def insert_batch(self, records: list[Record], now: AsOf) -> list[InsertOutcome]:
         bodies = [orjson.dumps({k: v for k, v in r.items() if k != DIGESTS}) for r in records]
         docs = [to_document(r, r[DIGESTS]) for r in records]
         outcomes: list[InsertOutcome | None] = [None] * len(records)
@@ -209,7 +219,7 @@ class MongoStore:
         return {}
 
     async def _stored_instead(self, record: Record, doc: dict[str, Any], body: bytes,
-                              now: datetime) -> InsertOutcome:
+                              now: AsOf) -> InsertOutcome:
         """A duplicate key: what is stored under this record's tenantOrderRecordId, or else under its id."""
         existing = None
         with translated("find", [record["id"]]):
@@ -222,23 +232,47 @@ class MongoStore:
         if existing["_id"] == doc["_id"] and to_record(existing) == {k: v for k, v in record.items() if k != DIGESTS}:
             # This very record, stored by an earlier attempt of this write (a retry after a lost answer).
             return InsertOutcome("CREATED", body)
-        return InsertOutcome("EXISTS", as_of(existing, now, await self.actor_anonymization()),
-                             stored_digests(existing, now))
+        at = moment(now)  # the clock read once the document is here
+        return InsertOutcome("EXISTS", as_of(existing, at, await self.actor_anonymization()),
+                             stored_digests(existing, at))
 
-    async def get_json(self, record_id: str, now: datetime) -> bytes | None:
+    async def get_json(self, record_id: str, now: AsOf) -> bytes | None:
         with translated("find", [record_id]):
             doc = await self.collection.find_one({"_id": ObjectId(record_id)})
-        return None if doc is None else as_of(doc, now, await self.actor_anonymization())
+        actor = await self.actor_anonymization()
+        return None if doc is None else as_of(doc, moment(now), actor)  # the clock read once the document is here
 
     async def list_page(self, filters: RecordFilter, start_after: str | None, size: int,
-                        now: datetime) -> tuple[int, list[bytes]]:
+                        now: AsOf) -> tuple[int, list[bytes]]:
+        total, part = await self.list_part(filters, start_after, size, now)
+        return total or 0, part.docs
+
+    async def list_part(self, filters: RecordFilter, start_after: str | None, size: int, now: AsOf,
+                        max_bytes: int | None = None, *, with_total: bool = True) -> tuple[int | None, PagePart]:
+        budget = sys.maxsize if max_bytes is None else max_bytes
+        actor = await self.actor_anonymization()
+
+        async def read() -> PagePart:
+            cursor = self.collection.find(_query(filters, start_after)).sort("_id", ASCENDING).limit(size)
+            page: list[bytes] = []
+            held, resume = 0, None
+            try:
+                async for doc in cursor.batch_size(size):
+                    page.append(as_of(doc, moment(now), actor))  # the clock read as each document is here
+                    held += len(page[-1])
+                    if held >= budget:
+                        resume = str(doc["_id"]) if len(page) < size else None
+                        break
+            finally:
+                await _closed(cursor)
+            return PagePart(page, resume)
+
+        if not with_total:
+            return None, await self._call(read())
         # Two queries at once; MongoDB offers no snapshot across them short of a transaction, so a write landing
         # between them can make the total differ from the page by that write.
-        cursor = self.collection.find(_query(filters, start_after)).sort("_id", ASCENDING).limit(size)
-        with translated("find"):
-            total, docs = await asyncio.gather(self.count(filters), cursor.batch_size(size).to_list(size))
-        actor = await self.actor_anonymization()
-        return total, [as_of(d, now, actor) for d in docs]
+        total, part = await asyncio.gather(self.count(filters), self._call(read()))
+        return total, part
 
     async def count(self, filters: RecordFilter) -> int:
         with translated("count"):
@@ -280,6 +314,11 @@ class MongoStore:
                     {"_id": doc["_id"], "version": doc["version"], "anonymized": False}, to_document(record, kept))
             done += result.modified_count
         return done
+
+    async def scrub(self) -> bool:
+        # Nothing this service can do: MongoDB's oplog and journal keep a changed document's earlier state for their
+        # own configured window (README, GDPR lifecycle).
+        return True
 
     async def purge_expired(self, now: datetime, limit: int) -> int:
         # The TTL index deletes without us; this only makes the bound tighter than its 60-second monitor, in

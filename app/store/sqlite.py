@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -19,12 +20,15 @@ from app.domain.instants import parse_instant
 from app.search.query import Found, SearchQuery, Window
 from app.store import sqlite_search, sqlite_search_tables
 from app.store.base import (
+    AsOf,
     InsertOutcome,
+    PagePart,
     Record,
     RecordFilter,
     StoreIncompatible,
     StoreUnavailable,
     actor_anonymization_default,
+    moment,
 )
 from app.store.sqlite_config import CONFIG_SCHEMA, SqliteConfigurations
 
@@ -51,6 +55,9 @@ CREATE INDEX IF NOT EXISTS ix_order_records_deletion ON order_records (deletion_
 """
 MAX_CACHED_COUNTS = 1024
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
+# How long the scrub's checkpoint waits for readers still inside the WAL. It holds the write lock meanwhile, so
+# not the 30 s of a write: a busy scrub is retried by the sweep a second later instead.
+SCRUB_BUSY_TIMEOUT_MS = 1000
 
 
 INSERT_COLUMNS = ("id", "facility_ref", "tenant_order_record_id", "anonymized", "gdpr_cleanup_ms", "deletion_ms",
@@ -128,6 +135,9 @@ class SqliteStore:
         self._writer: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
         self._counts: dict[tuple[Any, ...], tuple[tuple[int, int], int]] = {}
+        # Removed personal data may still sit in the WAL: after a sweep changed rows, and at start (a crash may have
+        # come between a sweep and its scrub).
+        self._scrub_pending = path != ":memory:"
         self._write_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-write")
         self._read_pool = self._write_pool if path == ":memory:" else ThreadPoolExecutor(
             1, thread_name_prefix="sqlite-read")
@@ -192,11 +202,11 @@ class SqliteStore:
             raise StoreUnavailable("sqlite store is not open")
         return conn
 
-    async def insert_batch(self, records: list[Record], now: datetime) -> list[InsertOutcome]:
+    async def insert_batch(self, records: list[Record], now: AsOf) -> list[InsertOutcome]:
         actor = await self.actor_anonymization()
-        return await self._run(self._write_pool, self._insert_batch, records, _ms(now), actor)
+        return await self._run(self._write_pool, self._insert_batch, records, now, actor)
 
-    def _insert_batch(self, records: list[Record], now_ms: int, actor: bool) -> list[InsertOutcome]:
+    def _insert_batch(self, records: list[Record], now: AsOf, actor: bool) -> list[InsertOutcome]:
         # One statement for the whole batch, and one per search side table, in one transaction. Every call into
         # sqlite3 hands the GIL to the event loop thread, busy validating, and this thread then waits up to a switch
         # interval to get it back: those waits, not SQLite, held ingest back (so: calls per batch, never per row).
@@ -228,11 +238,11 @@ class SqliteStore:
                   for tenant_id, rid, doc, due, anonymized, content, kept in conn.execute(
                       f"SELECT tenant_order_record_id, id, {DOC_AS_OF_NOW}, anonymized, content_digest, kept_digest "
                       f"FROM order_records WHERE tenant_order_record_id IN ({','.join('?' * len(tenant_ids))})",
-                      (now_ms, *tenant_ids))}
+                      (_ms(moment(now)), *tenant_ids))}
         outcomes = settle(records, docs, stored)
         again = [i for i, outcome in enumerate(outcomes) if outcome is None]
         if again:
-            for i, outcome in zip(again, self._insert_batch([records[i] for i in again], now_ms, actor), strict=True):
+            for i, outcome in zip(again, self._insert_batch([records[i] for i in again], now, actor), strict=True):
                 outcomes[i] = outcome
         return [o for o in outcomes if o is not None]
 
@@ -244,37 +254,60 @@ class SqliteStore:
             f"SELECT id FROM order_records WHERE id IN ({','.join('?' * len(ids))})", ids)}
         return [r for r, rid in zip(records, ids, strict=True) if rid in found]
 
-    async def get_json(self, record_id: str, now: datetime) -> bytes | None:
+    async def get_json(self, record_id: str, now: AsOf) -> bytes | None:
         actor = await self.actor_anonymization()
 
         def get() -> bytes | None:
             row = self._conn(self._reader).execute(
-                f"SELECT {DOC_AS_OF_NOW} FROM order_records WHERE id = ?", (_ms(now), bytes.fromhex(record_id))
+                f"SELECT {DOC_AS_OF_NOW} FROM order_records WHERE id = ?",
+                (_ms(moment(now)), bytes.fromhex(record_id))
             ).fetchone()
             return None if row is None else _as_of_now(*row, actor)
 
         return await self._run(self._read_pool, get)
 
     async def list_page(self, filters: RecordFilter, start_after: str | None, size: int,
-                        now: datetime) -> tuple[int, list[bytes]]:
+                        now: AsOf) -> tuple[int, list[bytes]]:
+        total, part = await self.list_part(filters, start_after, size, now)
+        return total or 0, part.docs
+
+    async def list_part(self, filters: RecordFilter, start_after: str | None, size: int, now: AsOf,
+                        max_bytes: int | None = None, *, with_total: bool = True) -> tuple[int | None, PagePart]:
         where, args = _where(filters, start_after)
         page_sql = f"SELECT doc FROM order_records{where} ORDER BY id LIMIT ?"
         page_as_of_now_sql = f"SELECT {DOC_AS_OF_NOW} FROM order_records{where} ORDER BY id LIMIT ?"
         actor = await self.actor_anonymization()
+        nth_id_sql = f"SELECT id FROM order_records{where} ORDER BY id LIMIT 1 OFFSET ?"
+        budget = sys.maxsize if max_bytes is None else max_bytes
 
-        def read() -> tuple[int, list[bytes]]:
+        def read() -> tuple[int | None, PagePart]:
             conn = self._conn(self._reader)
             conn.execute("BEGIN")  # one snapshot: the total and the page agree even while others write
             try:
-                now_ms = _ms(now)
+                now_ms = _ms(moment(now))  # inside the snapshot the page is read from
                 # Usually the sweep has left nothing due (one look at its partial index): then the page is read
                 # without the per-row flag, which costs about 7 % of a page read.
+                page: list[bytes] = []
+                append, held = page.append, 0
                 if conn.execute(DUE_ANY, (now_ms,)).fetchone() is None:
-                    page = [row[0] for row in conn.execute(page_sql, (*args, size))]
+                    rows = conn.execute(page_sql, (*args, size))
+                    for (doc,) in rows:  # adding up the sizes costs about 4 % of a page read (a generator: 8 %)
+                        append(doc)
+                        held += len(doc)
+                        if held >= budget:
+                            break
                 else:
                     rows = conn.execute(page_as_of_now_sql, (now_ms, *args, size))
-                    page = [_as_of_now(doc, due, actor) for doc, due in rows]
-                return self._count(conn, filters), page
+                    for doc, due in rows:
+                        append(served := _as_of_now(doc, due, actor))
+                        held += len(served)
+                        if held >= budget:
+                            break
+                rows.close()
+                resume = None
+                if held >= budget and len(page) < size:  # records are read only as far as the budget goes
+                    resume = conn.execute(nth_id_sql, (*args, len(page) - 1)).fetchone()[0].hex()
+                return (self._count(conn, filters) if with_total else None), PagePart(page, resume)
             finally:
                 conn.execute("COMMIT")
 
@@ -325,13 +358,32 @@ class SqliteStore:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        self._scrub_pending |= done > 0 and self.path != ":memory:"
         return done
 
     async def purge_expired(self, now: datetime, limit: int) -> int:
         def purge() -> int:
             # In bounded statements: one DELETE of a large backlog would hold the write lock for seconds.
-            return self._conn(self._writer).execute(
+            deleted: int = self._conn(self._writer).execute(
                 "DELETE FROM order_records WHERE rowid IN "
                 "(SELECT rowid FROM order_records WHERE deletion_ms <= ? LIMIT ?)", (_ms(now), limit)).rowcount
+            self._scrub_pending |= deleted > 0 and self.path != ":memory:"
+            return deleted
 
         return await self._run(self._write_pool, purge)
+
+    async def scrub(self) -> bool:
+        return await self._run(self._write_pool, self._scrub) if self._scrub_pending else True
+
+    def _scrub(self) -> bool:
+        # secure_delete zeroes what an UPDATE or DELETE frees in the database file, but the WAL keeps every earlier
+        # image of a page (the record as inserted) until it is overwritten, which may be never. A checkpoint that
+        # truncates the WAL to zero bytes removes them; it needs every reader out of the WAL, so it may be busy.
+        conn = self._conn(self._writer)
+        conn.execute(f"PRAGMA busy_timeout = {SCRUB_BUSY_TIMEOUT_MS}")
+        try:
+            busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+        self._scrub_pending = bool(busy)
+        return not busy
