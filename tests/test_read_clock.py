@@ -46,7 +46,7 @@ class HeldReads:
 @pytest.fixture
 async def record_due_in_a_second(client: TestClient, store: Store, clock: FakeClock,
                                  settings: Settings) -> AsyncIterator[dict[str, Any]]:
-    order_date = NOW - timedelta(days=settings.gdpr.anonymize_after_days) + timedelta(seconds=1)
+    order_date = NOW - timedelta(days=settings.gdpr.retention_time) + timedelta(seconds=1)
     raw = minimal_record(orderRecordDate=order_date.isoformat(), tenantOrderRecordId="queued-1",
                          consumer={"email": EMAIL, "addresses": [{"country": "DE", "firstName": "Quinn"}]})
     record = client.app[BUILDER].build(raw, str(ObjectId()), clock())

@@ -54,7 +54,7 @@ async def opened(tmp_path: Path) -> AsyncIterator[SqliteStore]:
 
 async def seed(opened: SqliteStore, settings: Settings, count: int = 60) -> FakeClock:
     """Records whose cleanup date is one day after NOW; the store's files hold the e-mail afterwards."""
-    order_date = NOW - timedelta(days=settings.gdpr.anonymize_after_days - 1)
+    order_date = NOW - timedelta(days=settings.gdpr.retention_time - 1)
     records = build(settings, opened, count, order_date)
     for start in range(0, count, 25):
         await opened.insert_batch(records[start:start + 25], NOW)
@@ -72,7 +72,7 @@ async def test_anonymization_leaves_no_personal_data_in_any_file(opened: SqliteS
 async def test_anonymized_then_deleted_leaves_nothing_also_after_more_writes(opened: SqliteStore,
                                                                           settings: Settings) -> None:
     clock = await seed(opened, settings)
-    clock.advance(days=settings.gdpr.delete_after_days)
+    clock.advance(days=settings.gdpr.retention_time + settings.gdpr.deletion_time_after_retention)
     result = await sweep_once(opened, clock, settings.gdpr)
     assert (result.anonymized, result.deleted) == (60, 60)
     more = build(settings, opened, 25, NOW - timedelta(days=1))

@@ -222,11 +222,10 @@ class MongoStore:
                               now: AsOf) -> InsertOutcome:
         """A duplicate key: what is stored under this record's tenantOrderRecordId, or else under its id."""
         existing = None
-        with translated("find", [record["id"]]):
-            if (tenant_id := record.get("tenantOrderRecordId")) is not None:
-                existing = await self.collection.find_one({"tenantOrderRecordId": _tenant(tenant_id)})
-            if existing is None:
-                existing = await self.collection.find_one({"_id": doc["_id"]})
+        if (tenant_id := record.get("tenantOrderRecordId")) is not None:
+            existing = await self._call(self.collection.find_one({"tenantOrderRecordId": _tenant(tenant_id)}), "find")
+        if existing is None:
+            existing = await self._call(self.collection.find_one({"_id": doc["_id"]}), "find")
         if existing is None:  # stored and deleted in between: the caller may retry
             raise StoreUnavailable("duplicate record vanished while reading it back")
         if existing["_id"] == doc["_id"] and to_record(existing) == {k: v for k, v in record.items() if k != DIGESTS}:
@@ -237,8 +236,7 @@ class MongoStore:
                              stored_digests(existing, at))
 
     async def get_json(self, record_id: str, now: AsOf) -> bytes | None:
-        with translated("find", [record_id]):
-            doc = await self.collection.find_one({"_id": ObjectId(record_id)})
+        doc = await self._call(self.collection.find_one({"_id": ObjectId(record_id)}), "find")
         actor = await self.actor_anonymization()
         return None if doc is None else as_of(doc, moment(now), actor)  # the clock read once the document is here
 

@@ -51,7 +51,11 @@ def check_response(request: web.Request, response: web.StreamResponse, failures:
             failures.append(f"{label}: {operation_id} declares no status {status}")
         return
     if not isinstance(response, web.Response):
-        failures.append(f"{label}: a streamed response; its body cannot be checked against {component}")
+        # A list page too large to build in memory is written to the socket as it is read (app/pages.py): its body
+        # is gone by now. tests/test_streamed_pages.py reads such pages whole and validates them; anything else
+        # streamed is a failure.
+        if not (method == "GET" and path == "/api/orderrecords" and status == 200):
+            failures.append(f"{label}: a streamed response; its body cannot be checked against {component}")
         return
     problems = [] if response.content_type == "application/json" else [
         f"Content-Type {response.content_type!r}, the document says application/json"]
