@@ -139,7 +139,9 @@ def _children(parent: int) -> list[str]:
 def test_a_dead_worker_takes_the_others_down(tmp_path: Any) -> None:
     with served(tmp_path, "--workers", "2") as (proc, workers):
         os.kill(int(workers[0]), signal.SIGKILL)
-        assert proc.wait(timeout=20) == 1
+        # 1 once both workers serve; 2 when the kill lands while the other is still starting (/ready answers as
+        # soon as one worker serves), which the launcher reports as a failed start
+        assert proc.wait(timeout=20) in (1, 2)
         assert not os.path.exists(f"/proc/{workers[1]}")
 
 
