@@ -62,7 +62,8 @@ def _descendants(pid: int) -> list[int]:
 def serving(database: Path, **env: str) -> Iterator[Server]:
     """One worker on a free port over the SQLite file `database`; stopped with SIGTERM, leftovers killed."""
     port = _free_port()
-    environment = {**os.environ, "ORDER_RECORDS_SQLITE_PATH": str(database), "ORDER_RECORDS_JWT_SECRET": SECRET,
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("ORDER_RECORDS_")}  # e.g. CI's MongoDB URI
+    environment = {**inherited, "ORDER_RECORDS_SQLITE_PATH": str(database), "ORDER_RECORDS_JWT_SECRET": SECRET,
                    **env}
     process = subprocess.Popen([sys.executable, "-m", "app", "--port", str(port)], env=environment,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

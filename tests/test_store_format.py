@@ -49,6 +49,7 @@ def test_the_service_refuses_to_start_on_it_with_one_line(tmp_path: Path, monkey
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "old.sqlite3"
     old_sqlite_store(path)
+    monkeypatch.delenv("ORDER_RECORDS_MONGODB_URI", raising=False)  # the embedded store's refusal is tested here
     monkeypatch.setenv("ORDER_RECORDS_SQLITE_PATH", str(path))
     monkeypatch.setenv("ORDER_RECORDS_JWT_SECRET", "s" * 40)
     assert main(["gdpr-sweep"]) == 2

@@ -95,7 +95,7 @@ class Compiler:
             return {f"{node.list}.0": {"$exists": node.exists}}
         if not node.conditions:
             return {f"{node.list}.0": {"$exists": True}}
-        found = {node.list: {"$elemMatch": {"$and": [strings(c.field, c) for c in node.conditions]}}}
+        found = {node.list: {"$elemMatch": _all_of([strings(c.field, c) for c in node.conditions])}}
         personal = any(removable(f"{node.list}.{c.field}") for c in node.conditions)
         return {"$and": [self.alive(), found]} if personal else found
 
@@ -140,6 +140,19 @@ class Compiler:
                 stages.append({"$match": self.after(sort, position, descending, inclusive)})
             stages.append({"$sort": {"_sk": direction, "_id": direction}})
         return [*stages, {"$limit": limit}]
+
+
+def _all_of(conditions: list[dict[str, Any]]) -> dict[str, Any]:
+    """The conditions as one document ({path: {op: value, ...}}) where no two set one operator of one path
+    differently, else `$and`: some servers (SecantusDB) take no `$and` inside `$elemMatch`."""
+    merged: dict[str, dict[str, Any]] = {}
+    for condition in conditions:
+        for path, ops in condition.items():
+            target = merged.setdefault(path, {})
+            if any(op in target and target[op] != value for op, value in ops.items()):
+                return {"$and": conditions}
+            target.update(ops)
+    return merged
 
 
 def strings(path: str, cmp: StringCmp) -> dict[str, Any]:
