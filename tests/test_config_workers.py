@@ -47,7 +47,8 @@ def request(url: str, method: str = "GET", body: Any = None) -> tuple[int, Any]:
 @contextlib.contextmanager
 def two_workers(tmp_path: Any) -> Iterator[str]:
     port = _port()
-    env = {**os.environ, "ORDER_RECORDS_SQLITE_PATH": str(tmp_path / "db.sqlite3"), "ORDER_RECORDS_JWT_SECRET": SECRET}
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("ORDER_RECORDS_")}  # e.g. CI's MongoDB URI
+    env = {**inherited, "ORDER_RECORDS_SQLITE_PATH": str(tmp_path / "db.sqlite3"), "ORDER_RECORDS_JWT_SECRET": SECRET}
     proc = subprocess.Popen([sys.executable, "-m", "app", "--host", "127.0.0.1", "--port", str(port),
                              "--workers", "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
