@@ -104,7 +104,7 @@ class Compiler:
         if sort.list is None:
             value: Any = f"${PATHS.get(sort.field, sort.field)}"
         else:
-            value = {"$max" if sort.descending else "$min": f"${sort.field}"}
+            value = _extreme(sort.list, sort.field.removeprefix(sort.list + "."), sort.descending)
         value = {"$ifNull": [value, None]}
         return {"$cond": [{"$gt": ["$gdprCleanupDate", self.now]}, value, None]} if removable(sort.field) else value
 
@@ -140,6 +140,16 @@ class Compiler:
                 stages.append({"$match": self.after(sort, position, descending, inclusive)})
             stages.append({"$sort": {"_sk": direction, "_id": direction}})
         return [*stages, {"$limit": limit}]
+
+
+def _extreme(items: str, field: str, largest: bool) -> dict[str, Any]:
+    """The smallest (largest) non-null value of `field` over the list's elements; null without one. Spelt out with
+    `$map`: in an expression a path through an array ("$lineItems.quantity") yields the values on mongod but
+    nothing on SecantusDB, and mongomock takes `$min` of an array only from a field or a variable."""
+    values = {"$map": {"input": {"$ifNull": [f"${items}", []]}, "as": "item",
+                       "in": {"$ifNull": [f"$$item.{field}", None]}}}
+    present = {"$filter": {"input": values, "as": "value", "cond": {"$ne": ["$$value", None]}}}
+    return {"$let": {"vars": {"present": present}, "in": {"$max" if largest else "$min": "$$present"}}}
 
 
 def _all_of(conditions: list[dict[str, Any]]) -> dict[str, Any]:
