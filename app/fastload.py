@@ -3,10 +3,11 @@
 marshmallow spends most of a nested load on bookkeeping (error stores, hooks, partial handling), several
 microseconds per field. For input that is valid, which a backfill almost always is, the generated function does
 the same checks: it reads the rules from the schema objects (required, allow_none, defaults, unknown fields,
-types, and each field's validators, calling them or, for Length and Range, comparing with their own bounds). No
-rule is written here. Anything unusual (a failed check, a field kind without a generated form, which then runs
-`field.deserialize`) makes `load` fall back to `schema.load`, which decides and explains. So the fast path can
-only be faster, never more lenient: valid input gives the identical result, invalid input the identical errors.
+types, and each field's validators, calling them or, for Length, Range and OneOf, comparing with their own
+bounds and choices). No rule is written here. Anything unusual (a failed check, a field kind without a generated
+form, which then runs `field.deserialize`) makes `load` fall back to `schema.load`, which decides and explains. So
+the fast path can only be faster, never more lenient: valid input gives an equal result (the input itself, or
+copies of the parts that loading changes), invalid input the identical errors.
 """
 
 from __future__ import annotations
