@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from bson import ObjectId
 from marshmallow import Schema, ValidationError
 
 from app.domain.currencies import minor_unit
@@ -14,6 +13,7 @@ from app.domain.digest import DIGESTS, Digests, record_digests
 from app.domain.gdpr import GdprPolicy, anonymized_input, lifecycle_dates
 from app.domain.instants import format_instant
 from app.domain.limits import record_limit_errors
+from app.domain.objectids import LINE_ITEM_IDS
 from app.domain.totals import TotalsError, price_breakdown
 from app.fastload import FastLoader
 from app.schemas import OrderRecordForCreation
@@ -59,21 +59,41 @@ def schema_errors(exc: ValidationError) -> list[FieldError]:
     return flatten_errors(exc.messages)
 
 
-def _monetary_values(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every MonetaryValue a client can send (article attributes carry prices as text and are not among them)."""
-    found = []
-    for payment in data.get("payments", ()):
-        found.append(payment["value"])
-        if "taxValue" in payment:
-            found.append(payment["taxValue"])
-    pricing = data.get("pricing") or {}
-    for group in ("discounts", "fees"):
-        found.extend(e["value"] for e in pricing.get(group, ()) if "value" in e)
-    for tax in pricing.get("taxes", ()):
-        found.append(tax["value"])
-        if "taxableValue" in tax:
-            found.append(tax["taxableValue"])
-    return found
+# Where a client's MonetaryValues are (article attributes carry prices as text and are not among them).
+_MONEY_ENTRIES = (("payments", ("value", "taxValue")),)
+_PRICING_MONEY_ENTRIES = (("discounts", ("value",)), ("fees", ("value",)), ("taxes", ("value", "taxableValue")))
+
+
+def with_decimal_places(data: dict[str, Any]) -> dict[str, Any]:
+    """`data` with decimalPlaces in every MonetaryValue (the currency's minor unit where not sent). The input is
+    not changed: only the dicts and lists on the way to a filled value are copied, `data` itself when none is."""
+    changes = _filled_groups(data, _MONEY_ENTRIES)
+    pricing = data.get("pricing")
+    if pricing and (priced := _filled_groups(pricing, _PRICING_MONEY_ENTRIES)):
+        changes["pricing"] = {**pricing, **priced}
+    return {**data, **changes} if changes else data
+
+
+def _filled_groups(parent: dict[str, Any], groups: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    for group, keys in groups:
+        entries = parent.get(group)
+        if not entries:
+            continue
+        copied: list[dict[str, Any]] | None = None
+        for i, entry in enumerate(entries):
+            filled: dict[str, Any] | None = None
+            for key in keys:
+                value = entry.get(key)
+                if value is not None and "decimalPlaces" not in value:
+                    filled = filled or dict(entry)
+                    filled[key] = {**value, "decimalPlaces": minor_unit(value["currency"])}
+            if filled is not None:
+                copied = copied or list(entries)
+                copied[i] = filled
+        if copied is not None:
+            changes[group] = copied
+    return changes
 
 
 def _discount_errors(data: dict[str, Any]) -> list[FieldError]:
@@ -97,9 +117,11 @@ class RecordBuilder:
         self.limits = limits or make_settings().limits
         self.schema = schema or OrderRecordForCreation()
         self.loader = FastLoader(self.schema)
+        self._stamp: tuple[datetime | None, str] = (None, "")  # `now` of the last record and its text
 
     def build(self, raw: Any, record_id: str, now: datetime, policy: GdprPolicy | None = None) -> dict[str, Any]:
-        """The record to store, its digests under DIGESTS; RecordRejected with every problem otherwise."""
+        """The record to store, its digests under DIGESTS; RecordRejected with every problem otherwise. `raw` is
+        not changed; the record may share the parts of it that it keeps as they are."""
         if not isinstance(raw, dict):
             raise RecordRejected([{"field": "", "message": "Each operation must be a JSON object (an order record)."}])
         # The size caps (app.domain.limits) come first: nothing else need walk an oversized record.
@@ -116,9 +138,7 @@ class RecordBuilder:
         """Cross-field rules and system fields for an already schema-valid record, under `policy`."""
         policy = policy or self.default_policy
         kept_days = policy.retention_time + policy.deletion_time_after_retention
-        for value in _monetary_values(data):
-            if "decimalPlaces" not in value:
-                value["decimalPlaces"] = minor_unit(value["currency"])
+        data = with_decimal_places(data)
         errors = _discount_errors(data)
         order_date = datetime.fromisoformat(data["orderRecordDate"])
         try:
@@ -142,14 +162,19 @@ class RecordBuilder:
             raise RecordRejected(errors)
         anonymized = cleanup <= now
         digests: Digests = record_digests(data, anonymized)
-        stamp = format_instant(now)
+        stamped, stamp = self._stamp  # one read: another thread may build at the same time
+        if stamped is not now:  # the records of one request share `now`: formatted once
+            stamp = format_instant(now)
+            self._stamp = (now, stamp)
         record: dict[str, Any] = {
             "id": record_id, "version": 1, "created": stamp, "lastModified": stamp, "anonymized": anonymized,
             "gdprCleanupDate": format_instant(cleanup), "deletionDate": format_instant(deletion), **data,
         }
-        record["lineItems"] = [{"id": str(ObjectId()), **item} for item in data["lineItems"]]
+        items = data["lineItems"]
+        record["lineItems"] = [{"id": i, **item} for i, item in zip(LINE_ITEM_IDS.take(len(items)), items, strict=True)]
         record["pricing"] = {**data.get("pricing", {}), "total": {"priceBreakdown": breakdown}}
         if anonymized:
             record = anonymized_input(record, policy.actor_anonymization)
         record[DIGESTS] = digests
         return record
+

@@ -21,21 +21,34 @@ FAST = compile_schema(SCHEMA)
 
 def test_valid_records_load_identically_on_the_fast_path() -> None:
     for record in (full_record(), minimal_record(), full_record(customAttributes=None)):
-        fast = FAST(copy.deepcopy(record))
-        slow = SCHEMA.load(copy.deepcopy(record))
-        assert fast == slow
-        assert list(fast) == list(slow)
-        assert list(fast["lineItems"][0]) == list(slow["lineItems"][0])
+        given = copy.deepcopy(record)
+        fast = FAST(given)
+        assert fast == SCHEMA.load(copy.deepcopy(record))
+        assert fast is given and given == record  # nothing to fill or convert: the input itself, untouched
 
 
-def test_defaults_are_filled_like_marshmallow() -> None:
+def test_defaults_are_filled_like_marshmallow_without_touching_the_input() -> None:
     record = full_record()
     del record["origin"]["type"]
     del record["lineItems"][1]["article"]["attributes"]
-    fast = FAST(copy.deepcopy(record))
+    given = copy.deepcopy(record)
+    fast = FAST(given)
     assert fast == SCHEMA.load(record)
     assert fast["origin"]["type"] == "POS"
     assert fast["lineItems"][1]["article"]["attributes"] == []
+    assert given == record  # copied on write: marshmallow may still read the input after a later refusal
+    assert fast["lineItems"] is not given["lineItems"] and fast["lineItems"][0] is given["lineItems"][0]
+    assert fast["consumer"] is given["consumer"]
+
+
+def test_a_refusal_after_a_filled_default_leaves_the_input_as_sent() -> None:
+    record = full_record()
+    del record["lineItems"][0]["article"]["attributes"]
+    record["lineItems"][1]["quantity"] = 0
+    given = copy.deepcopy(record)
+    with pytest.raises(Invalid):
+        FAST(given)
+    assert given == record
 
 
 @pytest.mark.parametrize("quantity", [1, 1.0, 2.5])
@@ -155,11 +168,13 @@ def test_fast_path_never_accepts_what_marshmallow_refuses(path: tuple[Any, ...],
         with pytest.raises(Invalid):
             FAST(record)
         return
+    sent = copy.deepcopy(record)
     try:
         fast = FAST(record)
     except Invalid:
         return  # deferring is always allowed
     assert fast == slow
+    assert record == sent
 
 
 class Inner(Schema):
@@ -208,12 +223,15 @@ def test_every_field_kind_matches_marshmallow(data: dict[str, Any]) -> None:
         with pytest.raises(Invalid):
             ZOO_FAST(copy.deepcopy(data))
         return
+    given = copy.deepcopy(data)
     try:
-        fast = ZOO_FAST(copy.deepcopy(data))
+        fast = ZOO_FAST(given)
     except Invalid:
+        assert given == data
         return  # deferring is always allowed
-    assert fast == slow and list(fast) == list(slow)
-    assert [type(v) for v in fast.values()] == [type(v) for v in slow.values()]
+    assert given == data
+    assert fast == slow
+    assert {k: type(v) for k, v in fast.items()} == {k: type(v) for k, v in slow.items()}
 
 
 def test_the_zoo_takes_the_fast_path() -> None:
