@@ -12,6 +12,7 @@ copies of the parts that loading changes), invalid input the identical errors.
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from marshmallow.utils import missing
 
-from app.schemas import StrictBoolean, StrictInteger
+from app.schemas import StrictBoolean, StrictInteger, StrictNumber
 
 Loader = Callable[[Any], Any]
 EXACT_TYPES: dict[type, type] = {fields.String: str, fields.Email: str, StrictInteger: int, StrictBoolean: bool}
@@ -136,6 +137,11 @@ class _Generator:
         elif exact is not None:
             lines, same = [], True
             conditions.append(f"type(x) is not {exact.__name__}")
+        elif kind is StrictNumber:  # an int within the field's bounds, or a finite float: kept as sent
+            lines, same = [], True
+            low, high = (self.const(bound) for bound in field.integer_bounds)
+            conditions.append(f"(not {low} <= x <= {high} if type(x) is int else "
+                              f"type(x) is not float or not {self.const(math.isfinite)}(x))")
         else:  # the field's own conversion: what field.deserialize does for a present, non-null value
             return [f"x = {self.const(field._deserialize)}(x, None, None)",
                     *self.checks(field, None)], False, False

@@ -85,13 +85,15 @@ class StrictNumber(fields.Number):
     """A JSON number, integer or not, kept as sent (1 stays 1, 2.5 stays 2.5): no booleans, strings, NaN or inf."""
 
     num_type = float
+    integer_bounds: ClassVar[tuple[int, int]] = (INT64_MIN, INT64_MAX)  # app.fastload reads them too
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float | int:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.make_error("invalid")
         if isinstance(value, float) and not math.isfinite(value):
             raise self.make_error("invalid")
-        if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+        low, high = self.integer_bounds
+        if isinstance(value, int) and not low <= value <= high:
             raise ValidationError("Must fit in 64 bits.")
         return value
 

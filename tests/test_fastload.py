@@ -51,7 +51,7 @@ def test_a_refusal_after_a_filled_default_leaves_the_input_as_sent() -> None:
     assert given == record
 
 
-@pytest.mark.parametrize("quantity", [1, 1.0, 2.5])
+@pytest.mark.parametrize("quantity", [1, 1.0, 2.5, 2**31 - 1, 1e6])
 def test_quantity_is_kept_as_sent_on_the_fast_path(quantity: float) -> None:
     record = full_record()
     record["lineItems"][0]["quantity"] = quantity
@@ -71,6 +71,12 @@ def test_quantity_is_kept_as_sent_on_the_fast_path(quantity: float) -> None:
     lambda r: r["lineItems"][0].update(quantity=0.5),
     lambda r: r["lineItems"][0].update(quantity=True),
     lambda r: r["lineItems"][0].update(quantity="2"),
+    lambda r: r["lineItems"][0].update(quantity=float("nan")),
+    lambda r: r["lineItems"][0].update(quantity=float("inf")),
+    lambda r: r["lineItems"][0].update(quantity=2**63),
+    lambda r: r["pricing"]["taxes"][0].update(ratePercent=-(2**63) - 1),
+    lambda r: r["pricing"]["taxes"][0].update(ratePercent=float("-inf")),
+    lambda r: r["pricing"]["taxes"][0].update(ratePercent=False),
     lambda r: r["payments"][0]["value"].update(currency="XYZ"),
     lambda r: r["payments"][0]["value"].update(decimalPlaces=9),
     lambda r: r["origin"].update(type="ONLINE"),
