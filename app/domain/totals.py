@@ -35,14 +35,12 @@ from typing import Any
 
 from app.domain.currencies import INT64_MAX, INT64_MIN, is_official, minor_unit
 
-Money = dict[str, Any]
 Ratio = tuple[int, int]  # n / d exactly, d > 0
 
 _INTEGER = re.compile(r"-?[0-9]{1,19}")
 _PERCENTAGE = re.compile(r"([0-9]{1,3})(?:\.([0-9]{1,18}))?")
 _BREAKDOWN = "pricing.total.priceBreakdown"
 _POW10 = tuple(10**k for k in range(32))
-_MAX_SHIFT = len(_POW10)
 _INTEGER_RULE = "Must be an integer string (minor units) within 64 bits."
 
 
@@ -176,8 +174,8 @@ def _null() -> dict[str, Any]:
             "total": None}
 
 
-def _scale(places: int) -> int:
-    return _POW10[places] if places < len(_POW10) else 10**places
+def _scale(shift: int) -> int:
+    return _POW10[shift] if 0 <= shift < len(_POW10) else 10**shift
 
 
 def price_breakdown(record: dict[str, Any]) -> dict[str, Any]:
@@ -206,8 +204,7 @@ def price_breakdown(record: dict[str, Any]) -> dict[str, Any]:
 
     sub_total = line_discounts = surcharges = line_taxes = 0
     for n, d, unit, _, line_places, discounts, percentages, taxes, line_surcharges in lines:
-        shift = places - (default_places if line_places is None else line_places)
-        scale = _POW10[shift] if shift < _MAX_SHIFT else 10**shift
+        scale = _scale(places - (default_places if line_places is None else line_places))
         subtotal = n * unit * scale if d == 1 else _round(n * unit * scale, d)
         sub_total += subtotal
         if discounts is not None:
@@ -235,14 +232,10 @@ def price_breakdown(record: dict[str, Any]) -> dict[str, Any]:
         raise TotalsError([(f"{_BREAKDOWN}.{name}.value", "Does not fit in a 64-bit integer.")
                            for name, value in zip(names, amounts, strict=True)
                            if not INT64_MIN <= value <= INT64_MAX])
-    return {"subTotal": {"value": sub_total, "currency": currency, "decimalPlaces": places},
-            "totalDiscounts": {"value": {"value": line_discounts + discounts, "currency": currency,
-                                         "decimalPlaces": places},
-                               "breakdown": {"lineItemDiscounts": {"value": line_discounts, "currency": currency,
-                                                                   "decimalPlaces": places},
-                                             "orderDiscounts": {"value": discounts, "currency": currency,
-                                                                "decimalPlaces": places}}},
-            "totalLineItemSurcharges": {"value": surcharges, "currency": currency, "decimalPlaces": places},
-            "totalTaxes": {"value": taxes, "currency": currency, "decimalPlaces": places},
-            "totalFees": {"value": total_fees, "currency": currency, "decimalPlaces": places},
-            "total": {"value": total, "currency": currency, "decimalPlaces": places}}
+    unit_of = {"currency": currency, "decimalPlaces": places}
+    return {"subTotal": {"value": sub_total, **unit_of},
+            "totalDiscounts": {"value": {"value": line_discounts + discounts, **unit_of},
+                               "breakdown": {"lineItemDiscounts": {"value": line_discounts, **unit_of},
+                                             "orderDiscounts": {"value": discounts, **unit_of}}},
+            "totalLineItemSurcharges": {"value": surcharges, **unit_of}, "totalTaxes": {"value": taxes, **unit_of},
+            "totalFees": {"value": total_fees, **unit_of}, "total": {"value": total, **unit_of}}
