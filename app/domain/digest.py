@@ -27,18 +27,26 @@ class Digests:
 def record_digests(data: dict[str, Any], anonymized: bool) -> Digests:
     """The digests of a validated record (defaults filled in), compared by value: key order ignored, numbers by
     value (1 = 1.0), date-times by instant. A record stored anonymized has no content digest."""
-    normal = _normalized(data)
-    kept_view = anonymized_input(normal)
-    kept_bytes = _canonical(kept_view)
-    kept = _hash(kept_bytes)
+    # Anonymization and normalization touch disjoint fields (consumer and origin.cashierId; dates and numbers), so
+    # normalizing what anonymization keeps is keeping what anonymization leaves of the normal form.
+    kept_view = anonymized_input(data)
+    undo: list[tuple[Any, Any, Any]] = []
+    try:
+        _normalize(kept_view, undo)
+        kept_hash = hashlib.blake2b(_canonical(kept_view), digest_size=16)
+    finally:
+        for container, key, value in reversed(undo):
+            container[key] = value
+    kept = kept_hash.hexdigest()
     if anonymized:
         return Digests(None, kept)
-    if kept_view is normal:
+    if kept_view is data:
         return Digests(kept, kept)
     # The whole input is what anonymization keeps plus what it removes: hashing the two serializations together
-    # spares a second serialization of the whole record.
-    removed = {"consumer": normal.get("consumer"), "cashierId": (normal.get("origin") or {}).get("cashierId")}
-    return Digests(_hash(kept_bytes + b"\n" + _canonical(removed)), kept)
+    # spares a second serialization of the whole record, and continuing the kept hash a second hashing of it.
+    removed = {"consumer": data.get("consumer"), "cashierId": (data.get("origin") or {}).get("cashierId")}
+    kept_hash.update(b"\n" + _canonical(removed))
+    return Digests(kept_hash.hexdigest(), kept)
 
 
 def same_content(new: Digests, stored: Digests) -> bool:
@@ -54,13 +62,12 @@ def _canonical(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
-def _hash(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
 @lru_cache(maxsize=4096)  # a backfill repeats the same dates (warranty starts, return windows) endlessly
-def _instant(text: str) -> str:
-    return datetime.fromisoformat(text).astimezone(UTC).isoformat()
+def _instant(text: str) -> datetime | None:
+    """The date-time as a UTC datetime, which orjson writes as datetime.isoformat() does; None when `text` is that
+    form already."""
+    instant = datetime.fromisoformat(text).astimezone(UTC)
+    return None if text.endswith("+00:00") and instant.isoformat() == text else instant
 
 
 def _number(value: Any) -> Any:
@@ -69,44 +76,60 @@ def _number(value: Any) -> Any:
     return value
 
 
-def _free_form(node: Any) -> Any:
-    """customAttributes with integral floats as integers; the same object when nothing changes."""
-    if isinstance(node, float):
-        return _number(node)
-    if isinstance(node, dict):
-        changed = {k: _free_form(v) for k, v in node.items()}
-        return changed if any(changed[k] is not node[k] for k in node) else node
-    if isinstance(node, list):
-        items = [_free_form(v) for v in node]
-        return items if any(a is not b for a, b in zip(items, node, strict=True)) else node
-    return node
+# The normal form is written over the record in place, each value replaced recorded in `undo` for the caller to put
+# back once it is serialized: a few values of a record need rewriting (date-times not in UTC, integral floats), and
+# copying every dict on the way to them cost more than serializing the record.
 
 
-def _normalized(data: dict[str, Any]) -> dict[str, Any]:
-    out = dict(data)
-    out["orderRecordDate"] = _instant(data["orderRecordDate"])
-    out["lineItems"] = [_line(item) for item in data["lineItems"]]
-    if data.get("customAttributes"):
-        out["customAttributes"] = _free_form(data["customAttributes"])
-    pricing = data.get("pricing")
+def _normalize(record: dict[str, Any], undo: list[tuple[Any, Any, Any]]) -> None:
+    """Rewrites the record's date-times as UTC instants and its integral floats (quantity, discount percentage,
+    tax rate, anything in customAttributes) as integers, in place."""
+    _set_instant(record, "orderRecordDate", undo)
+    for item in record["lineItems"]:
+        quantity = item["quantity"]
+        if isinstance(quantity, float) and (number := _number(quantity)) is not quantity:
+            undo.append((item, "quantity", quantity))
+            item["quantity"] = number
+        warranty = item.get("warranty")
+        if warranty and "warrantyStartDate" in warranty:
+            _set_instant(warranty, "warrantyStartDate", undo)
+        policy = item.get("returnPolicy")
+        if policy and "returnWindowEndDate" in policy:
+            _set_instant(policy, "returnWindowEndDate", undo)
+        if item.get("customAttributes"):
+            _free_form(item, "customAttributes", undo)
+    if record.get("customAttributes"):
+        _free_form(record, "customAttributes", undo)
+    pricing = record.get("pricing")
     if pricing:
-        out["pricing"] = {**pricing, **{group: [_numbers(e, key) for e in pricing[group]] for group, key in
-                                        (("discounts", "percentage"), ("taxes", "ratePercent")) if group in pricing}}
-    return out
+        for group, key in (("discounts", "percentage"), ("taxes", "ratePercent")):
+            if group in pricing:
+                for entry in pricing[group]:
+                    value = entry.get(key)
+                    if isinstance(value, float) and (number := _number(value)) is not value:
+                        undo.append((entry, key, value))
+                        entry[key] = number
 
 
-def _numbers(entry: dict[str, Any], key: str) -> dict[str, Any]:
-    return {**entry, key: _number(entry[key])} if isinstance(entry.get(key), float) else entry
+def _set_instant(container: dict[str, Any], key: str, undo: list[tuple[Any, Any, Any]]) -> None:
+    text = container[key]
+    if (instant := _instant(text)) is not None:
+        undo.append((container, key, text))
+        container[key] = instant
 
 
-def _line(item: dict[str, Any]) -> dict[str, Any]:
-    changes: dict[str, Any] = {}
-    if isinstance(item["quantity"], float):
-        changes["quantity"] = _number(item["quantity"])
-    for name, date in (("warranty", "warrantyStartDate"), ("returnPolicy", "returnWindowEndDate")):
-        part = item.get(name)
-        if part and date in part:
-            changes[name] = {**part, date: _instant(part[date])}
-    if item.get("customAttributes"):
-        changes["customAttributes"] = _free_form(item["customAttributes"])
-    return {**item, **changes} if changes else item
+def _free_form(container: dict[str, Any] | list[Any], key: Any, undo: list[tuple[Any, Any, Any]]) -> None:
+    """container[key] with every integral float in it, however deep, an integer."""
+    node = container[key]
+    if isinstance(node, float):
+        if (number := _number(node)) is not node:
+            undo.append((container, key, node))
+            container[key] = number
+    elif isinstance(node, dict):
+        for inner, value in node.items():  # values replaced, never keys: the iteration stays valid
+            if isinstance(value, float | dict | list):
+                _free_form(node, inner, undo)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            if isinstance(value, float | dict | list):
+                _free_form(node, i, undo)

@@ -29,19 +29,19 @@ and `article.attributes` present. What the rules leave open, decided here:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from app.domain.currencies import INT64_MAX, INT64_MIN, is_official, minor_unit
 
-Money = dict[str, Any]
 Ratio = tuple[int, int]  # n / d exactly, d > 0
 
 _INTEGER = re.compile(r"-?[0-9]{1,19}")
 _PERCENTAGE = re.compile(r"([0-9]{1,3})(?:\.([0-9]{1,18}))?")
 _BREAKDOWN = "pricing.total.priceBreakdown"
+_POW10 = tuple(10**k for k in range(32))
+_INTEGER_RULE = "Must be an integer string (minor units) within 64 bits."
 
 
 class TotalsError(Exception):
@@ -53,13 +53,12 @@ class TotalsError(Exception):
 
 
 def _integer(text: str) -> int | None:
+    # Up to 18 ASCII digits always fit 64 bits: the common case needs neither the pattern nor the range check.
+    if len(text) < 19 and text.isdigit() and text.isascii():
+        return int(text)
     if _INTEGER.fullmatch(text) and INT64_MIN <= (number := int(text)) <= INT64_MAX:
         return number
     return None
-
-
-def _currency(text: str) -> str | None:
-    return text if is_official(text) else None
 
 
 def _places(text: str) -> int | None:
@@ -74,34 +73,30 @@ def _percentage(text: str) -> Ratio | None:
     return ratio if ratio[0] <= 100 * ratio[1] else None
 
 
-# (category, key) -> parser, the slot of _Line it fills, the rule a value that does not parse breaks
-_READ: dict[tuple[str, str], tuple[Callable[[str], Any], str, str]] = {
-    ("basePrice", "value"): (_integer, "unit", "Must be an integer string (minor units) within 64 bits."),
-    ("basePrice", "currency"): (_currency, "currency", "Must be an official currency code."),
-    ("basePrice", "decimalPlaces"): (_places, "places", "Must be an integer string from 0 to 8."),
-    ("discount", "value"): (_integer, "discounts", "Must be an integer string (minor units) within 64 bits."),
-    ("discount", "percentage"): (_percentage, "percentages", "Must be a decimal string from 0 to 100."),
-    ("tax", "value"): (_integer, "taxes", "Must be an integer string (minor units) within 64 bits."),
-    ("surcharge", "value"): (_integer, "surcharges", "Must be an integer string (minor units) within 64 bits."),
+# The attributes read, by category and key: a small code for the branch that reads each, and the rule a value that
+# does not parse breaks.
+_UNIT, _CURRENCY, _PLACES, _DISCOUNT, _PERCENT, _TAX, _SURCHARGE = range(7)
+_READ: dict[str, dict[str, tuple[int, str]]] = {
+    "basePrice": {"value": (_UNIT, _INTEGER_RULE), "currency": (_CURRENCY, "Must be an official currency code."),
+                  "decimalPlaces": (_PLACES, "Must be an integer string from 0 to 8.")},
+    "discount": {"value": (_DISCOUNT, _INTEGER_RULE),
+                 "percentage": (_PERCENT, "Must be a decimal string from 0 to 100.")},
+    "tax": {"value": (_TAX, _INTEGER_RULE)},
+    "surcharge": {"value": (_SURCHARGE, _INTEGER_RULE)},
 }
-_SINGLE = frozenset({"unit", "currency", "places"})
-_CATEGORIES = frozenset(category for category, _ in _READ)
 
-
-@dataclass(slots=True)
-class _Line:
-    quantity: Ratio
-    unit: int | None = None
-    currency: str | None = None
-    places: int | None = None
-    discounts: list[int] = field(default_factory=list)
-    percentages: list[Ratio] = field(default_factory=list)
-    taxes: list[int] = field(default_factory=list)
-    surcharges: list[int] = field(default_factory=list)
+# A priced line: quantity (n, d), unit price, currency or None, decimal places or None, the sum of its discount
+# values (None without any), its discount percentages, the sums of its tax and of its surcharge values.
+_Line = tuple[int, int, int, str | None, int | None, int | None, list[Ratio], int, int]
 
 
 def _ratio(number: int | float) -> Ratio:
-    return (number, 1) if isinstance(number, int) else Decimal(str(number)).as_integer_ratio()
+    return (number, 1) if isinstance(number, int) else _float_ratio(number)
+
+
+@lru_cache(maxsize=1024)  # a handful of quantities (1.5 kg...) and percentages recur in every batch
+def _float_ratio(number: float) -> Ratio:
+    return Decimal(str(number)).as_integer_ratio()
 
 
 def _round(numerator: int, denominator: int) -> int:
@@ -115,29 +110,62 @@ def _percent_of(amount: int, percentage: Ratio) -> int:
     return _round(amount * percentage[0], 100 * percentage[1])
 
 
-def _parse_lines(record: dict[str, Any], errors: list[tuple[str, str]]) -> list[_Line]:
-    lines = []
-    for i, item in enumerate(record["lineItems"]):
-        line = _Line(_ratio(item["quantity"]))
-        for j, attribute in enumerate(item["article"]["attributes"]):
-            category = attribute.get("category")
-            if category not in _CATEGORIES or (read := _READ.get((category, attribute["key"]))) is None:
-                continue
-            parse, slot, rule = read
-            text = attribute["value"]
-            parsed = parse(text) if isinstance(text, str) else None
-            if parsed is None:
-                errors.append((f"lineItems.{i}.article.attributes.{j}.value", rule))
-            elif slot not in _SINGLE:
-                getattr(line, slot).append(parsed)
-            elif getattr(line, slot) not in (None, parsed):
-                errors.append((f"lineItems.{i}.article.attributes.{j}.value",
-                               f"Conflicts with an earlier basePrice {attribute['key']} of this line."))
-            else:
-                setattr(line, slot, parsed)
-        if line.unit is not None:  # else a free item: nothing of it is priced
-            lines.append(line)
-    return lines
+def _parse_line(i: int, item: dict[str, Any], errors: list[tuple[str, str]]) -> _Line | None:
+    """The line's prices read from its attributes; None for a free item (no basePrice value)."""
+    quantity = item["quantity"]
+    n, d = (quantity, 1) if isinstance(quantity, int) else _float_ratio(quantity)
+    unit = currency = places = discounts = None
+    percentages: list[Ratio] = []
+    taxes = surcharges = 0
+    for j, attribute in enumerate(item["article"]["attributes"]):
+        keys = _READ.get(attribute.get("category"))
+        if keys is None or (read := keys.get(attribute["key"])) is None:
+            continue
+        kind = read[0]
+        text = attribute["value"]
+        if not isinstance(text, str):
+            parsed: Any = None
+        elif kind == _CURRENCY:
+            parsed = text if is_official(text) else None
+        elif kind == _PLACES:
+            parsed = _places(text)
+        elif kind == _PERCENT:
+            parsed = _percentage(text)
+        else:
+            parsed = _integer(text)
+        if parsed is None:
+            errors.append((f"lineItems.{i}.article.attributes.{j}.value", read[1]))
+        elif kind == _UNIT:
+            if unit is None:
+                unit = parsed
+            elif unit != parsed:
+                errors.append(_conflict(i, j, attribute))
+        elif kind == _CURRENCY:
+            if currency is None:
+                currency = parsed
+            elif currency != parsed:
+                errors.append(_conflict(i, j, attribute))
+        elif kind == _PLACES:
+            if places is None:
+                places = parsed
+            elif places != parsed:
+                errors.append(_conflict(i, j, attribute))
+        elif kind == _DISCOUNT:
+            discounts = parsed if discounts is None else discounts + parsed
+        elif kind == _TAX:
+            taxes += parsed
+        elif kind == _SURCHARGE:
+            surcharges += parsed
+        else:
+            percentages.append(parsed)
+    if unit is None:  # a free item: nothing of it is priced
+        return None
+    return n, d, unit, currency, places, discounts, percentages, taxes, surcharges
+
+
+def _conflict(i: int, j: int, attribute: dict[str, Any]) -> tuple[str, str]:
+    return (f"lineItems.{i}.article.attributes.{j}.value",
+            f"Conflicts with an earlier basePrice {attribute['key']} of this line.")
 
 
 def _null() -> dict[str, Any]:
@@ -146,13 +174,17 @@ def _null() -> dict[str, Any]:
             "total": None}
 
 
+def _scale(shift: int) -> int:
+    return _POW10[shift] if 0 <= shift < len(_POW10) else 10**shift
+
+
 def price_breakdown(record: dict[str, Any]) -> dict[str, Any]:
     """The OrderRecordTotals of a record (all keys always; null amounts when none or mixed currencies).
 
     Raises TotalsError listing every pricing attribute that does not parse, or every total beyond 64 bits.
     """
     errors: list[tuple[str, str]] = []
-    lines = _parse_lines(record, errors)
+    lines = [line for i, item in enumerate(record["lineItems"]) if (line := _parse_line(i, item, errors))]
     if errors:
         raise TotalsError(errors)
     pricing = record.get("pricing") or {}
@@ -160,50 +192,50 @@ def price_breakdown(record: dict[str, Any]) -> dict[str, Any]:
     fees = [f["value"] for f in pricing.get("fees") or () if "value" in f]
     order_taxes = [t["value"] for t in pricing.get("taxes") or ()]
     order_amounts = [d["value"] for d in order_discounts if "value" in d] + fees + order_taxes
-    currencies = {line.currency for line in lines if line.currency is not None}
-    currencies.update(m["currency"] for m in order_amounts)
+    currencies = {line[3] for line in lines}
+    currencies.discard(None)
+    currencies.update([m["currency"] for m in order_amounts])
     if len(currencies) != 1:
         return _null()
     (currency,) = currencies
     default_places = minor_unit(currency)
-    priced = [(line, line.unit or 0, default_places if line.places is None else line.places) for line in lines]
-    places = max([p for _, _, p in priced] + [m["decimalPlaces"] for m in order_amounts])
-
-    def scaled(money: Money) -> int:
-        return money["value"] * 10 ** (places - money["decimalPlaces"])
+    places = max([default_places if line[4] is None else line[4] for line in lines]
+                 + [m["decimalPlaces"] for m in order_amounts])
 
     sub_total = line_discounts = surcharges = line_taxes = 0
-    for line, unit, line_places in priced:
-        scale = 10 ** (places - line_places)
-        subtotal = _round(line.quantity[0] * unit * scale, line.quantity[1])
+    for n, d, unit, _, line_places, discounts, percentages, taxes, line_surcharges in lines:
+        scale = _scale(places - (default_places if line_places is None else line_places))
+        subtotal = n * unit * scale if d == 1 else _round(n * unit * scale, d)
         sub_total += subtotal
-        if line.discounts:
-            line_discounts += sum(line.discounts) * scale
-        else:
-            line_discounts += sum(_percent_of(subtotal, p) for p in line.percentages)
-        surcharges += sum(line.surcharges) * scale
-        line_taxes += sum(line.taxes) * scale
+        if discounts is not None:
+            line_discounts += discounts * scale
+        elif percentages:
+            line_discounts += sum(_percent_of(subtotal, p) for p in percentages)
+        surcharges += line_surcharges * scale
+        line_taxes += taxes * scale
     base = sub_total - line_discounts + surcharges
-    discounts = sum(scaled(d["value"]) if "value" in d else _percent_of(base, _ratio(d["percentage"]))
-                    for d in order_discounts if "value" in d or "percentage" in d)
-    total_fees = sum(map(scaled, fees))
-    taxes = sum(map(scaled, order_taxes)) if order_taxes else line_taxes
+    discounts = 0
+    for entry in order_discounts:
+        if "value" in entry:
+            money = entry["value"]
+            discounts += money["value"] * _scale(places - money["decimalPlaces"])
+        elif "percentage" in entry:
+            discounts += _percent_of(base, _ratio(entry["percentage"]))
+    total_fees = sum(m["value"] * _scale(places - m["decimalPlaces"]) for m in fees)
+    taxes = sum(m["value"] * _scale(places - m["decimalPlaces"]) for m in order_taxes) if order_taxes else line_taxes
     total = sub_total - line_discounts - discounts + surcharges + total_fees
-    amounts = {"subTotal": sub_total, "totalDiscounts.value": line_discounts + discounts,
-               "totalDiscounts.breakdown.lineItemDiscounts": line_discounts,
-               "totalDiscounts.breakdown.orderDiscounts": discounts, "totalLineItemSurcharges": surcharges,
-               "totalTaxes": taxes, "totalFees": total_fees, "total": total}
-    errors = [(f"{_BREAKDOWN}.{name}.value", "Does not fit in a 64-bit integer.")
-              for name, value in amounts.items() if not INT64_MIN <= value <= INT64_MAX]
-    if errors:
-        raise TotalsError(errors)
-
-    def money(value: int) -> Money:
-        return {"value": value, "currency": currency, "decimalPlaces": places}
-
-    return {"subTotal": money(sub_total),
-            "totalDiscounts": {"value": money(line_discounts + discounts),
-                               "breakdown": {"lineItemDiscounts": money(line_discounts),
-                                             "orderDiscounts": money(discounts)}},
-            "totalLineItemSurcharges": money(surcharges), "totalTaxes": money(taxes), "totalFees": money(total_fees),
-            "total": money(total)}
+    amounts = (sub_total, line_discounts + discounts, line_discounts, discounts, surcharges, taxes, total_fees, total)
+    if min(amounts) < INT64_MIN or max(amounts) > INT64_MAX:
+        names = ("subTotal", "totalDiscounts.value", "totalDiscounts.breakdown.lineItemDiscounts",
+                 "totalDiscounts.breakdown.orderDiscounts", "totalLineItemSurcharges", "totalTaxes", "totalFees",
+                 "total")
+        raise TotalsError([(f"{_BREAKDOWN}.{name}.value", "Does not fit in a 64-bit integer.")
+                           for name, value in zip(names, amounts, strict=True)
+                           if not INT64_MIN <= value <= INT64_MAX])
+    unit_of = {"currency": currency, "decimalPlaces": places}
+    return {"subTotal": {"value": sub_total, **unit_of},
+            "totalDiscounts": {"value": {"value": line_discounts + discounts, **unit_of},
+                               "breakdown": {"lineItemDiscounts": {"value": line_discounts, **unit_of},
+                                             "orderDiscounts": {"value": discounts, **unit_of}}},
+            "totalLineItemSurcharges": {"value": surcharges, **unit_of}, "totalTaxes": {"value": taxes, **unit_of},
+            "totalFees": {"value": total_fees, **unit_of}, "total": {"value": total, **unit_of}}
