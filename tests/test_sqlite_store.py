@@ -111,8 +111,8 @@ async def test_a_new_batch_is_one_statement(store: SqliteStore, settings: Settin
     sent.clear()
     outcomes = await store.insert_batch(build(settings, "e", "a"), NOW)  # "a" is stored: which ones were stored
     assert [o.status for o in outcomes] == ["CREATED", "EXISTS"]
-    assert [q.split()[0] for q in sent] == ["BEGIN", "INSERT", "SELECT", "INSERT", "INSERT", "INSERT", "COMMIT",
-                                            "SELECT"]
+    assert [q.split()[0] for q in sent] == ["BEGIN", "INSERT", "SELECT", "INSERT", "INSERT", "INSERT", "SELECT",
+                                            "COMMIT"]
 
 
 def test_settle_tells_created_from_existing_and_vanished() -> None:
