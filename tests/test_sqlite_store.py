@@ -155,5 +155,6 @@ async def test_connections_zero_freed_space_and_bound_the_wal(tmp_path: Any) -> 
             assert conn is not None
             assert conn.execute("PRAGMA secure_delete").fetchone()[0] == 1
             assert conn.execute("PRAGMA journal_size_limit").fetchone()[0] == sqlite.WAL_SIZE_LIMIT
+            assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == sqlite.WAL_CHECKPOINT_PAGES == 10000
     finally:
         await store.close()
