@@ -111,8 +111,8 @@ async def test_a_new_batch_is_one_statement(store: SqliteStore, settings: Settin
     sent.clear()
     outcomes = await store.insert_batch(build(settings, "e", "a"), NOW)  # "a" is stored: which ones were stored
     assert [o.status for o in outcomes] == ["CREATED", "EXISTS"]
-    assert [q.split()[0] for q in sent] == ["BEGIN", "INSERT", "SELECT", "INSERT", "INSERT", "INSERT", "COMMIT",
-                                            "SELECT"]
+    assert [q.split()[0] for q in sent] == ["BEGIN", "INSERT", "SELECT", "INSERT", "INSERT", "INSERT", "SELECT",
+                                            "COMMIT"]
 
 
 def test_settle_tells_created_from_existing_and_vanished() -> None:
@@ -155,5 +155,6 @@ async def test_connections_zero_freed_space_and_bound_the_wal(tmp_path: Any) -> 
             assert conn is not None
             assert conn.execute("PRAGMA secure_delete").fetchone()[0] == 1
             assert conn.execute("PRAGMA journal_size_limit").fetchone()[0] == sqlite.WAL_SIZE_LIMIT
+            assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == sqlite.WAL_CHECKPOINT_PAGES == 10000
     finally:
         await store.close()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import sys
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -55,9 +57,16 @@ CREATE INDEX IF NOT EXISTS ix_order_records_deletion ON order_records (deletion_
 """
 MAX_CACHED_COUNTS = 1024
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
+# WAL pages between automatic checkpoints (SQLite's default: 1,000). A batch changes pages all over the search
+# indexes; a checkpoint copies each page once however often the WAL holds it, so a longer WAL copies fewer pages
+# per record. It stays below WAL_SIZE_LIMIT.
+WAL_CHECKPOINT_PAGES = 10000
 # How long the scrub's checkpoint waits for readers still inside the WAL. It holds the write lock meanwhile, so
 # not the 30 s of a write: a busy scrub is retried by the sweep a second later instead.
 SCRUB_BUSY_TIMEOUT_MS = 1000
+# Batches that waited for the writer are inserted together up to this many records: a longer transaction would
+# keep other processes' writers waiting longer.
+MAX_GROUP_RECORDS = 1000
 
 
 INSERT_COLUMNS = ("id", "facility_ref", "tenant_order_record_id", "anonymized", "gdpr_cleanup_ms", "deletion_ms",
@@ -126,6 +135,17 @@ def _where(filters: RecordFilter, start_after: str | None = None) -> tuple[str, 
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
 
+@dataclass
+class _Job:
+    """A batch waiting for the writer thread, and what became of it."""
+
+    records: list[Record]
+    now: AsOf
+    actor: bool
+    outcomes: list[InsertOutcome] | None = None
+    error: Exception | None = None
+
+
 class SqliteStore:
     """Writes go through one connection on one thread (SQLite has one writer); reads through another."""
 
@@ -138,6 +158,7 @@ class SqliteStore:
         # Removed personal data may still sit in the WAL: after a sweep changed rows, and at start (a crash may have
         # come between a sweep and its scrub).
         self._scrub_pending = path != ":memory:"
+        self._queued: deque[_Job] = deque()  # appended on the event loop, taken on the writer thread (both atomic)
         self._write_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-write")
         self._read_pool = self._write_pool if path == ":memory:" else ThreadPoolExecutor(
             1, thread_name_prefix="sqlite-read")
@@ -155,6 +176,7 @@ class SqliteStore:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")  # the WAL shrinks back after a big sweep
+            conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
         return conn
 
     async def _run(self, pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
@@ -203,14 +225,59 @@ class SqliteStore:
         return conn
 
     async def insert_batch(self, records: list[Record], now: AsOf) -> list[InsertOutcome]:
-        actor = await self.actor_anonymization()
-        return await self._run(self._write_pool, self._insert_batch, records, now, actor)
+        job = _Job(records, now, await self.actor_anonymization())
+        self._queued.append(job)
+        await self._run(self._write_pool, self._drain)  # done by this drain, or by an earlier one that took it along
+        if isinstance(job.error, sqlite3.OperationalError):
+            raise StoreUnavailable(f"sqlite: {job.error}") from job.error
+        if job.error is not None:
+            raise job.error
+        assert job.outcomes is not None
+        return job.outcomes
 
-    def _insert_batch(self, records: list[Record], now: AsOf, actor: bool) -> list[InsertOutcome]:
-        # One statement for the whole batch, and one per search side table, in one transaction. Every call into
-        # sqlite3 hands the GIL to the event loop thread, busy validating, and this thread then waits up to a switch
-        # interval to get it back: those waits, not SQLite, held ingest back (so: calls per batch, never per row).
+    def _drain(self) -> None:
+        """On the writer thread: the batches queued by now, in one transaction. A commit writes each B-tree page it
+        changed to the WAL, and the search indexes put a record's keys on pages of their own: batches that waited
+        for the writer share those pages' writes instead of paying for them once each."""
+        jobs: list[_Job] = []
+        held = 0
+        while self._queued and held < MAX_GROUP_RECORDS:
+            jobs.append(self._queued.popleft())
+            held += len(jobs[-1].records)
+        if not jobs:
+            return
+        try:
+            self._insert_jobs(jobs)
+        except sqlite3.OperationalError as exc:  # the store, not a batch: every batch of the group fails alike
+            for job in jobs:
+                job.error = exc
+        except Exception as exc:
+            if len(jobs) == 1:
+                jobs[0].error = exc
+                return
+            for job in jobs:  # a batch was refused (a repeated id): each alone, so that only that one fails
+                try:
+                    self._insert_jobs([job])
+                except Exception as alone:
+                    job.error = alone
+
+    def _insert_jobs(self, jobs: list[_Job]) -> None:
         conn = self._conn(self._writer)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            outcomes = [self._insert_batch(conn, job.records, job.now, job.actor) for job in jobs]
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        for job, done in zip(jobs, outcomes, strict=True):
+            job.outcomes = done
+
+    def _insert_batch(self, conn: sqlite3.Connection, records: list[Record], now: AsOf,
+                      actor: bool) -> list[InsertOutcome]:
+        """Inside the caller's transaction: one statement for the batch's records and one per search side table.
+        Every call into sqlite3 hands the GIL to the event loop thread, busy validating, and this thread then waits
+        up to a switch interval to get it back: so calls per batch, never per row."""
         docs, rows = [], []
         for r in records:
             record = dict(r)
@@ -221,15 +288,9 @@ class SqliteStore:
                      _ms(r["gdprCleanupDate"]), _ms(r["deletionDate"]), r["version"], digests.content, digests.kept,
                      doc)
         changes = conn.total_changes
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.execute(_insert_sql(len(records)), rows)
-            inserted = records if conn.total_changes - changes == len(records) else self._inserted(conn, records)
-            sqlite_search_tables.index_batch(conn, inserted)  # the search keys, in the same transaction
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        conn.execute(_insert_sql(len(records)), rows)
+        inserted = records if conn.total_changes - changes == len(records) else self._inserted(conn, records)
+        sqlite_search_tables.index_batch(conn, inserted)  # the search keys, in the same transaction
         if len(inserted) == len(records):
             return [InsertOutcome("CREATED", doc) for doc in docs]
         # Some rows were skipped: their tenantOrderRecordId is stored. Find out which, and return those records.
@@ -242,7 +303,8 @@ class SqliteStore:
         outcomes = settle(records, docs, stored)
         again = [i for i, outcome in enumerate(outcomes) if outcome is None]
         if again:
-            for i, outcome in zip(again, self._insert_batch([records[i] for i in again], now, actor), strict=True):
+            for i, outcome in zip(again, self._insert_batch(conn, [records[i] for i in again], now, actor),
+                                  strict=True):
                 outcomes[i] = outcome
         return [o for o in outcomes if o is not None]
 
