@@ -17,6 +17,24 @@ def _head(total: int) -> bytes:
     return b'{"total":%d,"orderRecords":[' % total
 
 
+class WholePage(web.Response):
+    """A page built whole, sent with two copies of its body (1.5 MB for 500 records) fewer than a web.Response.
+
+    A web.Response hands aiohttp its headers and body together, and before Python 3.12.9 aiohttp joins them into
+    one new buffer before the socket gets any of it; asyncio then copies what the socket did not take at once (most
+    of a page) by slicing the bytes, before buffering it. Here the headers go out first on their own, and the body
+    as a memoryview, whose slice copies nothing. Otherwise a web.Response: its body stays readable."""
+
+    _send_headers_immediately = True  # aiohttp's own switch (web.StreamResponse's default): headers at prepare()
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        body = self.body
+        if not data and isinstance(body, bytes) and body and self.prepared:
+            await web.StreamResponse.write_eof(self, memoryview(body))
+        else:
+            await super().write_eof(data)
+
+
 async def page_response(request: web.Request, filters: RecordFilter, start_after: str | None,
                         size: int) -> web.StreamResponse:
     """The page as `{"total", "orderRecords"}`. Records are read until they hold `limits.stream_page_bytes`: a page
@@ -33,7 +51,7 @@ async def page_response(request: web.Request, filters: RecordFilter, start_after
         if part.docs:
             parts.pop()
         parts.append(b"]}")
-        return web.Response(body=b"".join(parts), content_type=JSON)
+        return WholePage(body=b"".join(parts), content_type=JSON)
     response = web.StreamResponse(headers={"Content-Type": JSON})
     await response.prepare(request)
     try:
