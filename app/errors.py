@@ -74,6 +74,17 @@ def _from_http_exception(exc: web.HTTPException) -> Problem:
     return Problem(exc.status, exc.reason, detail, headers=headers)
 
 
+REQUEST_ID = web.RequestKey("request_id", str)
+
+
+async def add_request_id(request: web.Request, response: web.StreamResponse) -> None:
+    """on_response_prepare: the request id on every answer, also those a handler sends itself (streamed, or headers
+    ahead of the body), whose headers are out before error_middleware sees the response."""
+    request_id = request.get(REQUEST_ID)
+    if request_id is not None:
+        response.headers.setdefault(REQUEST_ID_HEADER, request_id)
+
+
 def _client_gone(request: web.Request) -> bool:
     transport = request.transport
     return transport is None or transport.is_closing()
@@ -83,6 +94,7 @@ def _client_gone(request: web.Request) -> bool:
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     given = request.headers.get(REQUEST_ID_HEADER, "")
     request_id = given if _SAFE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    request[REQUEST_ID] = request_id
     try:
         response = await handler(request)
     except Problem as problem:

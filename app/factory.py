@@ -9,7 +9,7 @@ from aiohttp import web
 from app.auth import AUTHENTICATOR, Authenticator
 from app.config.cache import CONFIGURATIONS, attach
 from app.domain.instants import utc_now
-from app.errors import error_middleware
+from app.errors import add_request_id, error_middleware
 from app.handlers import add_routes
 from app.keys import BUILDER, CLOCK, SETTINGS, STORE, Clock
 from app.offload import OFFLOAD, Offload, large_body_middleware, offload_ctx
@@ -51,6 +51,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock =
     app = web.Application(middlewares=[error_middleware, large_body_middleware],
                           client_max_size=settings.server.max_body_bytes)
     app.on_response_prepare.append(drop_server_header)
+    app.on_response_prepare.append(add_request_id)
     app[SETTINGS] = settings
     app[STORE] = store if store is not None else make_store(settings)
     app[CLOCK] = clock

@@ -214,10 +214,23 @@ async def transfer_floor(body: bytes, pages: int, passes: int, tmp: Path) -> flo
     return sorted(runs)[len(runs) // 2] / pages
 
 
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A free port: any, or a free one of BENCH_PORTS (`LOW-HIGH`) on a machine where ports are shared out."""
+    low, _, high = os.environ.get("BENCH_PORTS", "0-0").partition("-")
+    for port in range(int(low), int(high or low) + 1):
+        if port and port in _handed_out:  # given to a server that may not listen yet
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            _handed_out.add(port)
+            return int(s.getsockname()[1])
+    raise RuntimeError(f"no free port in BENCH_PORTS={os.environ['BENCH_PORTS']}")
 
 
 class Server:
