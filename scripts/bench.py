@@ -38,7 +38,7 @@ from scripts.bench_lib import (
 )
 
 MONGODB_URI = "ORDER_RECORDS_MONGODB_URI"
-# issue 17: ingest at half the store's rate; paged reads within 10 % of what store + bare transfer allow
+# the targets: ingest at half the store's rate; paged reads within 10 % of what store + bare transfer allow
 INGEST_TARGET = 0.5
 READ_OF_CEILING = 0.9
 T = TypeVar("T")
@@ -58,7 +58,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "SQLite stores of N and 10 N records (scripts/bench_search.py; default 0: skipped)")
     parser.add_argument("--rss-records", type=int, default=0, metavar="N", help="also the server's peak RSS while "
                         "the backfill tool loads N generated records and while one client reads them all "
-                        f"(limit {bench_rss.RSS_LIMIT_MIB:.0f} MiB; issue 17 asks for 100000; default 0: skipped)")
+                        f"(limit {bench_rss.RSS_LIMIT_MIB:.0f} MiB; the target is stated for 100000; default 0: skipped)")
     args = parser.parse_args(argv)
     if args.backend == "mongodb" and not os.environ.get(MONGODB_URI):
         parser.error(f"--backend mongodb needs {MONGODB_URI}")
@@ -174,7 +174,7 @@ async def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 
 
 def targets(f: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Each goal of issue 17 this run measured: its figure's target and whether it is met."""
+    """Each target this run measured: its figure's target and whether it is met."""
     read_target = READ_OF_CEILING * f["read_ratio_ceiling"]
     found: dict[str, dict[str, Any]] = {
         "ingest_ratio": {"target": INGEST_TARGET, "pass": f["ingest_ratio"] >= INGEST_TARGET},

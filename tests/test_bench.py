@@ -43,7 +43,7 @@ def test_bench_reports_every_figure(backend: str, workers: int, tmp_path: Path,
     assert figures["read_page_bytes"] > 100 * 2000  # the whole first page (120 records of about 2.8 KB)
     assert set(figures["targets"]) == {"ingest_ratio", "read_ratio"}
     assert all(isinstance(t["pass"], bool) for t in figures["targets"].values())
-    # issue 17: the read target is 0.9 of the ceiling this run measured
+    # the read target is 0.9 of the ceiling this run measured
     assert figures["targets"]["read_ratio"]["target"] == pytest.approx(0.9 * figures["read_ratio_ceiling"])
     assert figures["targets"]["ingest_ratio"]["target"] == 0.5
     assert not figures.keys() & RSS_FIGURES  # the RSS section only when asked for
