@@ -12,14 +12,14 @@ from marshmallow import ValidationError
 from app.api import configurations
 from app.auth import READ, WRITE, requires
 from app.config.cache import CONFIGURATIONS
-from app.domain.digest import DIGESTS, Digests, same_content
+from app.domain.digest import same_content
 from app.errors import Problem, capped, described, validation_problem
 from app.fastload import FastLoader
 from app.jsonbody import MalformedJson
 from app.keys import BUILDER, CLOCK, STORE
 from app.offload import off_loop, parse_body, read_body
 from app.pages import page_response
-from app.records import RecordRejected, schema_errors
+from app.records import RecordRejected, content_digests, schema_errors
 from app.schemas import OBJECT_ID, OrderRecordBulkOperations, OrderRecordsQuery
 from app.store.base import InsertOutcome, RecordFilter
 
@@ -53,14 +53,19 @@ def failed(kind: str, message: str) -> bytes:
     return orjson.dumps({"status": "FAILED", "error": {"type": kind, "message": message}})
 
 
-def settled(outcome: InsertOutcome, digests: Digests, tenant_id: str) -> tuple[str, bytes]:
+def settled(outcome: InsertOutcome, record: dict[str, Any]) -> tuple[str, bytes]:
     """The detail of a record the store took or matched: CREATED, UNCHANGED, or FAILED (a changed resend)."""
     if outcome.status == "FAILED":
         return "FAILED", failed("UNKNOWN", outcome.message)
-    if outcome.status == "EXISTS" and not same_content(digests, outcome.digests):
-        stored_id = orjson.loads(outcome.json)["id"]
-        return "FAILED", failed("VALIDATION", f"tenantOrderRecordId: {tenant_id[:256]!r} is stored already with "
-                                f"other content, as order record {stored_id} (order records cannot be changed).")
+    if outcome.status == "EXISTS":
+        # What the client sent this time against what it sent then, as the stored record is served now: in whole,
+        # or on the fields anonymization keeps once either is anonymized.
+        stored = orjson.loads(outcome.json)
+        if not same_content(content_digests(record), content_digests(stored)):
+            tenant_id = record.get("tenantOrderRecordId", "")
+            return "FAILED", failed("VALIDATION", f"tenantOrderRecordId: {tenant_id[:256]!r} is stored already "
+                                    f"with other content, as order record {stored['id']} (order records cannot be "
+                                    "changed).")
     status = "CREATED" if outcome.status == "CREATED" else "UNCHANGED"
     # the stored record as the store serialized it: no second serialization of each record
     return status, b'{"status":"%b","orderRecord":%b}' % (status.encode(), outcome.json)
@@ -93,7 +98,7 @@ async def bulk_create(request: web.Request) -> web.Response:
         records = [record for _, record in accepted]
         outcomes = await request.app[STORE].insert_batch(records, request.app[CLOCK])
         for (i, record), outcome in zip(accepted, outcomes, strict=True):
-            status, details[i] = settled(outcome, record[DIGESTS], record.get("tenantOrderRecordId", ""))
+            status, details[i] = settled(outcome, record)
             counts[status] += 1
     summary = b'{"created":%d,"updated":0,"unchanged":%d}' % (counts["CREATED"], counts["UNCHANGED"])
     return json_response(b'{"summary":%b,"details":[%b]}' % (summary, b",".join(details)))

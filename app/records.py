@@ -9,7 +9,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError
 
 from app.domain.currencies import minor_unit
-from app.domain.digest import DIGESTS, Digests, record_digests
+from app.domain.digest import Digests, record_digests
 from app.domain.gdpr import GdprPolicy, anonymized_input, lifecycle_dates
 from app.domain.instants import format_instant
 from app.domain.limits import record_limit_errors
@@ -120,8 +120,8 @@ class RecordBuilder:
         self._stamp: tuple[datetime | None, str] = (None, "")  # `now` of the last record and its text
 
     def build(self, raw: Any, record_id: str, now: datetime, policy: GdprPolicy | None = None) -> dict[str, Any]:
-        """The record to store, its digests under DIGESTS; RecordRejected with every problem otherwise. `raw` is
-        not changed; the record may share the parts of it that it keeps as they are."""
+        """The record to store; RecordRejected with every problem otherwise. `raw` is not changed; the record may
+        share the parts of it that it keeps as they are."""
         if not isinstance(raw, dict):
             raise RecordRejected([{"field": "", "message": "Each operation must be a JSON object (an order record)."}])
         # The size caps (app.domain.limits) come first: nothing else need walk an oversized record.
@@ -161,7 +161,6 @@ class RecordBuilder:
         if errors:
             raise RecordRejected(errors)
         anonymized = cleanup <= now
-        digests: Digests = record_digests(data, anonymized)
         stamped, stamp = self._stamp  # one read: another thread may build at the same time
         if stamped is not now:  # the records of one request share `now`: formatted once
             stamp = format_instant(now)
@@ -175,6 +174,25 @@ class RecordBuilder:
         record["pricing"] = {**data.get("pricing", {}), "total": {"priceBreakdown": breakdown}}
         if anonymized:
             record = anonymized_input(record, policy.actor_anonymization)
-        record[DIGESTS] = digests
         return record
+
+
+def client_input(record: dict[str, Any]) -> dict[str, Any]:
+    """What the client sent, as validated, of a record in API shape (built, or as a store serves it): the inverse
+    of complete() but for the defaults and decimalPlaces it filled in, and the fields anonymization removed. A
+    `pricing` of nothing but the totals was absent (or empty) on input."""
+    view = {k: v for k, v in record.items() if k not in SYSTEM_FIELDS}
+    view["lineItems"] = [{k: v for k, v in item.items() if k != "id"} for item in record["lineItems"]]
+    if (pricing := record.get("pricing")) is not None:
+        if len(pricing) == 1 and "total" in pricing:
+            del view["pricing"]
+        else:
+            view["pricing"] = {k: v for k, v in pricing.items() if k != "total"}
+    return view
+
+
+def content_digests(record: dict[str, Any]) -> Digests:
+    """The digests of what the client sent of a record in API shape; only the kept one once it is anonymized.
+    Computed when a resend meets a stored record, never stored: the records themselves are compared."""
+    return record_digests(client_input(record), bool(record["anonymized"]))
 

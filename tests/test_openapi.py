@@ -187,7 +187,6 @@ def test_the_stored_record_example_is_what_the_service_builds() -> None:
     given["lineItems"] = [{k: v for k, v in item.items() if k != "id"} for item in example["lineItems"]]
     builder = RecordBuilder(make_settings({"jwt.secret": SECRET}).gdpr)
     built = builder.build(given, example["id"], datetime.fromisoformat(example["created"]))
-    del built["_digests"]
     built["lineItems"] = [{**item, "id": ex["id"]} for item, ex in zip(built["lineItems"], example["lineItems"],
                                                                          strict=True)]
     assert built == example

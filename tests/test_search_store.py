@@ -140,10 +140,10 @@ async def test_mongodb_documents_stored_before_search_get_their_date() -> None:
 
     client = AsyncMongoMockClient()
     record = stored_record(3)
-    old = to_document(record, record["_digests"])
+    old = to_document(record)
     del old["_orderRecordDate"]
     await client["db"]["orderRecords"].insert_one(old)
-    await client["db"]["orderRecordsMeta"].insert_one({"_id": "storeFormat", "version": 2})  # this version's
+    await client["db"]["orderRecordsMeta"].insert_one({"_id": "storeFormat", "version": 3})  # this version's
     store = MongoStore(client, "db")
     await store.open()
     query = SearchQuery(DateCmp("orderRecordDate", "lt", epoch_ms(NOW)), Sort("orderRecordDate"), epoch_ms(NOW))

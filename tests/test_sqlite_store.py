@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from bson import ObjectId
 
-from app.domain.digest import Digests
 from app.records import RecordBuilder
 from app.settings import Settings
 from app.store import sqlite
@@ -84,7 +83,7 @@ async def test_total_and_page_come_from_one_snapshot(tmp_path: Any, settings: Se
             total = counted(conn, filters)
             other = sqlite3.connect(path, isolation_level=None)
             other.execute("INSERT INTO order_records (id, facility_ref, anonymized, gdpr_cleanup_ms, deletion_ms, "
-                          "version, kept_digest, doc) VALUES (?, 'f', 1, 0, 0, 1, 'k', ?)",
+                          "version, doc) VALUES (?, 'f', 1, 0, 0, 1, ?)",
                           (bytes.fromhex(late["id"]), b"{}"))
             other.close()
             return total
@@ -120,10 +119,9 @@ def test_settle_tells_created_from_existing_and_vanished() -> None:
     records = [{"id": ids[0], "tenantOrderRecordId": "mine"}, {"id": ids[1], "tenantOrderRecordId": "theirs"},
                {"id": ids[2]}, {"id": ids[3], "tenantOrderRecordId": "gone"}]
     docs = [b"doc0", b"doc1", b"doc2", b"doc3"]
-    digests = Digests("c", "k")
-    stored = {"mine": (bytes.fromhex(ids[0]), b"doc0", digests), "theirs": (bytes.fromhex(ids[4]), b"stored", digests)}
+    stored = {"mine": (bytes.fromhex(ids[0]), b"doc0"), "theirs": (bytes.fromhex(ids[4]), b"stored")}
     assert sqlite.settle(records, docs, stored) == [
-        InsertOutcome("CREATED", b"doc0"), InsertOutcome("EXISTS", b"stored", digests),
+        InsertOutcome("CREATED", b"doc0"), InsertOutcome("EXISTS", b"stored"),
         InsertOutcome("CREATED", b"doc2"), None]
 
 

@@ -32,7 +32,7 @@ async def test_a_new_sqlite_file_is_marked_and_opens_again(tmp_path: Path) -> No
         store = SqliteStore(str(path))
         await store.open()
         await store.close()
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 2
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 3
 
 
 async def test_an_sqlite_file_of_the_earlier_version_is_refused(tmp_path: Path) -> None:
@@ -43,6 +43,25 @@ async def test_an_sqlite_file_of_the_earlier_version_is_refused(tmp_path: Path) 
         await store.open()
     assert str(path) in str(refused.value) and "backfill again" in str(refused.value)
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 0  # left as it was
+
+
+# The table of the version that kept content digests beside each record (format 2).
+DIGEST_TABLE = """CREATE TABLE order_records (id BLOB NOT NULL UNIQUE, facility_ref TEXT NOT NULL,
+    tenant_order_record_id TEXT, anonymized INTEGER NOT NULL, gdpr_cleanup_ms INTEGER NOT NULL,
+    deletion_ms INTEGER NOT NULL, version INTEGER NOT NULL, content_digest TEXT, kept_digest TEXT NOT NULL,
+    doc BLOB NOT NULL)"""
+
+
+async def test_an_sqlite_file_that_keeps_digests_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "digests.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute(DIGEST_TABLE)
+    conn.execute("PRAGMA user_version = 2")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreIncompatible, match="earlier version"):
+        await SqliteStore(str(path)).open()
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 2  # left as it was
 
 
 def test_the_service_refuses_to_start_on_it_with_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -65,7 +84,8 @@ async def test_a_mongodb_database_of_the_earlier_version_is_refused() -> None:
     fresh = MongoStore(client, "fresh")
     await fresh.open()
     await fresh.open()  # marked at the first open: opens again
-    assert (await client["fresh"]["orderRecordsMeta"].find_one({"_id": "storeFormat"}))["version"] == 2
-    await client["marked-other"]["orderRecordsMeta"].insert_one({"_id": "storeFormat", "version": 1})
-    with pytest.raises(StoreIncompatible):
-        await MongoStore(client, "marked-other").open()
+    assert (await client["fresh"]["orderRecordsMeta"].find_one({"_id": "storeFormat"}))["version"] == 3
+    for version in (1, 2):  # 2: the official shape with content digests beside each record
+        await client[f"marked-{version}"]["orderRecordsMeta"].insert_one({"_id": "storeFormat", "version": version})
+        with pytest.raises(StoreIncompatible, match="earlier version"):
+            await MongoStore(client, f"marked-{version}").open()

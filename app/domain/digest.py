@@ -1,4 +1,4 @@
-"""Content digests of a validated record: how a resend is known to be UNCHANGED, without keeping its data."""
+"""Content digests of a validated record: how a resend is known to be UNCHANGED (computed only then, never stored)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ import orjson
 
 from app.domain.gdpr import anonymized_input
 
-# The key under which a built record carries its Digests to the store, which keeps them beside it, never served.
+# No longer read by anything of the service: the stores keep no digests. Only scripts/bench_search.py still puts it
+# in its records (left to its own change); remove both together.
 DIGESTS = "_digests"
 
 
 @dataclass(frozen=True)
 class Digests:
-    """`content` covers the whole input and is dropped at anonymization; `kept` covers what anonymization keeps."""
+    """`content` covers the whole input (None for an anonymized record); `kept` covers what anonymization keeps."""
 
     content: str | None
     kept: str
@@ -26,7 +27,7 @@ class Digests:
 
 def record_digests(data: dict[str, Any], anonymized: bool) -> Digests:
     """The digests of a validated record (defaults filled in), compared by value: key order ignored, numbers by
-    value (1 = 1.0), date-times by instant. A record stored anonymized has no content digest."""
+    value (1 = 1.0), date-times by instant. An anonymized record has no content digest."""
     # Anonymization and normalization touch disjoint fields (consumer and origin.cashierId; dates and numbers), so
     # normalizing what anonymization keeps is keeping what anonymization leaves of the normal form.
     kept_view = anonymized_input(data)

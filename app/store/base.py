@@ -9,7 +9,6 @@ from typing import Any, Literal, Protocol
 
 import orjson
 
-from app.domain.digest import Digests
 from app.search.query import Found, SearchQuery, Window
 
 Record = dict[str, Any]
@@ -45,12 +44,11 @@ class StoreError(Exception):
 @dataclass(frozen=True)
 class InsertOutcome:
     """What became of one record: CREATED, with the record stored now; EXISTS, with the record stored before under
-    its tenantOrderRecordId and that record's digests (content None once it is served anonymized); FAILED, for a
-    record this store cannot take, with a message that holds no record content. `json` is the record as served."""
+    its tenantOrderRecordId, as served now (anonymized once due); FAILED, for a record this store cannot take, with a
+    message that holds no record content. `json` is the record as served."""
 
     status: Literal["CREATED", "EXISTS", "FAILED"]
     json: bytes
-    digests: Digests | None = None
     message: str = ""
 
     @property
@@ -112,8 +110,7 @@ class Store(Protocol):
 
     async def insert_batch(self, records: list[Record], now: AsOf) -> list[InsertOutcome]:
         """Insert each record whole or not at all; a known tenantOrderRecordId (or id) yields the stored record, a
-        record the store cannot take yields FAILED; every other record of the batch is stored regardless. Each
-        record carries its Digests under digest.DIGESTS: stored beside it, never served."""
+        record the store cannot take yields FAILED; every other record of the batch is stored regardless."""
 
     async def get_json(self, record_id: str, now: AsOf) -> bytes | None:
         """The record serialized as JSON, or None."""

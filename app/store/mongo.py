@@ -6,7 +6,7 @@ import asyncio
 import inspect
 import logging
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import bson
@@ -15,7 +15,6 @@ from bson import ObjectId
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from app.domain.digest import DIGESTS, Digests
 from app.domain.gdpr import cleaned_up, is_due
 from app.domain.instants import format_instant, parse_instant
 from app.search.query import Found, SearchQuery, Window, descending_travel
@@ -40,7 +39,7 @@ log = logging.getLogger("app.store.mongo")
 logging.getLogger("pymongo.command").setLevel(logging.INFO)
 DATE_FIELDS = ("created", "lastModified", "gdprCleanupDate", "deletionDate")
 META_COLLECTION = "orderRecordsMeta"
-STORE_FORMAT = 2
+STORE_FORMAT = 3  # 3: no digests kept beside the record
 OLD_STORE = ("{name} holds order records of an earlier version of this service, in another shape; this version "
              "cannot read them. Use another database (mongodb.database) and backfill again.")
 DUPLICATE_KEY = 11000
@@ -60,14 +59,12 @@ INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
 ]
 
 
-def to_document(record: Record, digests: Digests) -> dict[str, Any]:
-    """API shape to stored shape: id becomes _id, the service's timestamps become BSON dates, the digests ride along
-    under DIGESTS (a name no record field has: top-level fields are the schema's)."""
-    doc = {k: v for k, v in record.items() if k not in ("id", DIGESTS)}
+def to_document(record: Record) -> dict[str, Any]:
+    """API shape to stored shape: id becomes _id, the service's timestamps become BSON dates."""
+    doc = {k: v for k, v in record.items() if k != "id"}
     doc["_id"] = ObjectId(record["id"])
     for name in DATE_FIELDS:
         doc[name] = parse_instant(record[name])
-    doc[DIGESTS] = {"content": digests.content, "kept": digests.kept} if digests.content else {"kept": digests.kept}
     doc.update(mongo_search.hidden_fields(record))
     return doc
 
@@ -75,15 +72,8 @@ def to_document(record: Record, digests: Digests) -> dict[str, Any]:
 def to_record(doc: dict[str, Any]) -> Record:
     record = {"id": str(doc["_id"])}
     record.update((k, format_instant(v) if k in DATE_FIELDS else v) for k, v in doc.items()
-                  if k not in ("_id", DIGESTS) and k not in mongo_search.HIDDEN_FIELDS)
+                  if k != "_id" and k not in mongo_search.HIDDEN_FIELDS)
     return record
-
-
-def stored_digests(doc: dict[str, Any], now: datetime) -> Digests:
-    """The digests of a stored document as of now: no content digest once it is (due to be) anonymized."""
-    digests = doc.get(DIGESTS) or {}
-    anonymous = doc["anonymized"] or doc["gdprCleanupDate"].replace(tzinfo=UTC) <= now
-    return Digests(None if anonymous else digests.get("content"), digests.get("kept", ""))
 
 
 def as_of(doc: dict[str, Any], now: datetime, actor_anonymization: bool) -> bytes:
@@ -186,8 +176,8 @@ class MongoStore:
             await self.client["admin"].command("ping")
 
     async def insert_batch(self, records: list[Record], now: AsOf) -> list[InsertOutcome]:
-        bodies = [orjson.dumps({k: v for k, v in r.items() if k != DIGESTS}) for r in records]
-        docs = [to_document(r, r[DIGESTS]) for r in records]
+        bodies = [orjson.dumps(r) for r in records]
+        docs = [to_document(r) for r in records]
         outcomes: list[InsertOutcome | None] = [None] * len(records)
         with translated("insert", [r["id"] for r in records]):
             for i, (doc, body) in enumerate(zip(docs, bodies, strict=True)):
@@ -228,12 +218,11 @@ class MongoStore:
             existing = await self._call(self.collection.find_one({"_id": doc["_id"]}), "find")
         if existing is None:  # stored and deleted in between: the caller may retry
             raise StoreUnavailable("duplicate record vanished while reading it back")
-        if existing["_id"] == doc["_id"] and to_record(existing) == {k: v for k, v in record.items() if k != DIGESTS}:
+        if existing["_id"] == doc["_id"] and to_record(existing) == record:
             # This very record, stored by an earlier attempt of this write (a retry after a lost answer).
             return InsertOutcome("CREATED", body)
-        at = moment(now)  # the clock read once the document is here
-        return InsertOutcome("EXISTS", as_of(existing, at, await self.actor_anonymization()),
-                             stored_digests(existing, at))
+        # the clock read once the document is here
+        return InsertOutcome("EXISTS", as_of(existing, moment(now), await self.actor_anonymization()))
 
     async def get_json(self, record_id: str, now: AsOf) -> bytes | None:
         doc = await self._call(self.collection.find_one({"_id": ObjectId(record_id)}), "find")
@@ -306,10 +295,9 @@ class MongoStore:
         for doc in due:
             record = cleaned_up(to_record(doc), actor)
             # Conditioned on the version read: a concurrent sweep that got there first makes this a no-op.
-            kept = Digests(None, (doc.get(DIGESTS) or {}).get("kept", ""))
             with translated("anonymize", [doc["_id"]]):
                 result = await self.collection.replace_one(
-                    {"_id": doc["_id"], "version": doc["version"], "anonymized": False}, to_document(record, kept))
+                    {"_id": doc["_id"], "version": doc["version"], "anonymized": False}, to_document(record))
             done += result.modified_count
         return done
 

@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 
 import orjson
 
-from app.domain.digest import DIGESTS, Digests
 from app.domain.gdpr import cleaned_up
 from app.domain.instants import parse_instant
 from app.search.query import Found, SearchQuery, Window
@@ -45,8 +44,6 @@ CREATE TABLE IF NOT EXISTS order_records (
     gdpr_cleanup_ms INTEGER NOT NULL,
     deletion_ms INTEGER NOT NULL,
     version INTEGER NOT NULL,
-    content_digest TEXT,                -- dropped at anonymization (records.DIGESTS)
-    kept_digest TEXT NOT NULL,
     doc BLOB NOT NULL                   -- the record exactly as the API returns it
 );
 CREATE UNIQUE INDEX IF NOT EXISTS ux_order_records_tenant
@@ -70,9 +67,10 @@ MAX_GROUP_RECORDS = 1000
 
 
 INSERT_COLUMNS = ("id", "facility_ref", "tenant_order_record_id", "anonymized", "gdpr_cleanup_ms", "deletion_ms",
-                  "version", "content_digest", "kept_digest", "doc")
-# PRAGMA user_version of a store in this version's shape (the official record model). 0 is a new, empty file.
-STORE_FORMAT = 2
+                  "version", "doc")
+# PRAGMA user_version of a store in this version's shape (the official record model; 3: no digest columns). 0 is
+# a new, empty file.
+STORE_FORMAT = 3
 OLD_STORE = ("{path} holds order records of an earlier version of this service, in another shape; this version "
              "cannot read them. Move the file away (or set sqlite.path to a new file) and backfill again.")
 
@@ -86,11 +84,11 @@ def _insert_sql(rows: int) -> str:
             "ON CONFLICT (tenant_order_record_id) WHERE tenant_order_record_id IS NOT NULL DO NOTHING")
 
 
-Stored = tuple[bytes, bytes, Digests]  # id, doc as served now, digests
+Stored = tuple[bytes, bytes]  # id, doc as served now
 
 
 def settle(records: list[Record], docs: list[bytes], stored: dict[str, Stored]) -> list[InsertOutcome | None]:
-    """What became of each record of a batch some rows of which were skipped, given the stored (id, doc, digests)
+    """What became of each record of a batch some rows of which were skipped, given the stored (id, doc)
     of the batch's tenantOrderRecordIds: CREATED if the stored row is this record, EXISTS if it is another,
     None if none is stored any more (deleted since the insert skipped this record: it must be inserted again)."""
     outcomes: list[InsertOutcome | None] = []
@@ -100,7 +98,7 @@ def settle(records: list[Record], docs: list[bytes], stored: dict[str, Stored]) 
         if tenant_id is None or (found is not None and found[0] == bytes.fromhex(record["id"])):
             outcomes.append(InsertOutcome("CREATED", doc))
         else:
-            outcomes.append(None if found is None else InsertOutcome("EXISTS", found[1], found[2]))
+            outcomes.append(None if found is None else InsertOutcome("EXISTS", found[1]))
     return outcomes
 
 
@@ -280,13 +278,10 @@ class SqliteStore:
         up to a switch interval to get it back: so calls per batch, never per row."""
         docs, rows = [], []
         for r in records:
-            record = dict(r)
-            digests: Digests = record.pop(DIGESTS)
-            doc = orjson.dumps(record)
+            doc = orjson.dumps(r)
             docs.append(doc)
             rows += (bytes.fromhex(r["id"]), r["facilityRef"], r.get("tenantOrderRecordId"), int(r["anonymized"]),
-                     _ms(r["gdprCleanupDate"]), _ms(r["deletionDate"]), r["version"], digests.content, digests.kept,
-                     doc)
+                     _ms(r["gdprCleanupDate"]), _ms(r["deletionDate"]), r["version"], doc)
         changes = conn.total_changes
         conn.execute(_insert_sql(len(records)), rows)
         inserted = records if conn.total_changes - changes == len(records) else self._inserted(conn, records)
@@ -295,9 +290,9 @@ class SqliteStore:
             return [InsertOutcome("CREATED", doc) for doc in docs]
         # Some rows were skipped: their tenantOrderRecordId is stored. Find out which, and return those records.
         tenant_ids = list({r["tenantOrderRecordId"] for r in records if "tenantOrderRecordId" in r})
-        stored = {tenant_id: (rid, _as_of_now(doc, due, actor), Digests(None if due or anonymized else content, kept))
-                  for tenant_id, rid, doc, due, anonymized, content, kept in conn.execute(
-                      f"SELECT tenant_order_record_id, id, {DOC_AS_OF_NOW}, anonymized, content_digest, kept_digest "
+        stored = {tenant_id: (rid, _as_of_now(doc, due, actor))
+                  for tenant_id, rid, doc, due in conn.execute(
+                      f"SELECT tenant_order_record_id, id, {DOC_AS_OF_NOW} "
                       f"FROM order_records WHERE tenant_order_record_id IN ({','.join('?' * len(tenant_ids))})",
                       (_ms(moment(now)), *tenant_ids))}
         outcomes = settle(records, docs, stored)
@@ -413,7 +408,7 @@ class SqliteStore:
             for rid, version, doc in due:
                 record = cleaned_up(orjson.loads(doc), actor)
                 done += conn.execute(
-                    "UPDATE order_records SET doc = ?, anonymized = 1, version = ?, content_digest = NULL "
+                    "UPDATE order_records SET doc = ?, anonymized = 1, version = ? "
                     "WHERE id = ? AND version = ? AND anonymized = 0",
                     (orjson.dumps(record), record["version"], rid, version)).rowcount
             conn.execute("COMMIT")
