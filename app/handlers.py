@@ -12,14 +12,14 @@ from marshmallow import ValidationError
 from app.api import configurations
 from app.auth import READ, WRITE, requires
 from app.config.cache import CONFIGURATIONS
-from app.domain.digest import same_content
+from app.domain.digest import same_input
 from app.errors import Problem, capped, described, validation_problem
 from app.fastload import FastLoader
 from app.jsonbody import MalformedJson
 from app.keys import BUILDER, CLOCK, STORE
 from app.offload import off_loop, parse_body, read_body
 from app.pages import page_response
-from app.records import RecordRejected, content_digests, schema_errors
+from app.records import RecordRejected, client_input, schema_errors
 from app.schemas import OBJECT_ID, OrderRecordBulkOperations, OrderRecordsQuery
 from app.store.base import InsertOutcome, RecordFilter
 
@@ -61,7 +61,7 @@ def settled(outcome: InsertOutcome, record: dict[str, Any]) -> tuple[str, bytes]
         # What the client sent this time against what it sent then, as the stored record is served now: in whole,
         # or on the fields anonymization keeps once either is anonymized.
         stored = orjson.loads(outcome.json)
-        if not same_content(content_digests(record), content_digests(stored)):
+        if not same_input(client_input(record), record["anonymized"], client_input(stored), stored["anonymized"]):
             tenant_id = record.get("tenantOrderRecordId", "")
             return "FAILED", failed("VALIDATION", f"tenantOrderRecordId: {tenant_id[:256]!r} is stored already "
                                     f"with other content, as order record {stored['id']} (order records cannot be "

@@ -9,7 +9,6 @@ from typing import Any
 from marshmallow import Schema, ValidationError
 
 from app.domain.currencies import minor_unit
-from app.domain.digest import Digests, record_digests
 from app.domain.gdpr import GdprPolicy, anonymized_input, lifecycle_dates
 from app.domain.instants import format_instant
 from app.domain.limits import record_limit_errors
@@ -189,10 +188,4 @@ def client_input(record: dict[str, Any]) -> dict[str, Any]:
         else:
             view["pricing"] = {k: v for k, v in pricing.items() if k != "total"}
     return view
-
-
-def content_digests(record: dict[str, Any]) -> Digests:
-    """The digests of what the client sent of a record in API shape; only the kept one once it is anonymized.
-    Computed when a resend meets a stored record, never stored: the records themselves are compared."""
-    return record_digests(client_input(record), bool(record["anonymized"]))
 

@@ -4,18 +4,23 @@ stored record itself: the same digests as those once computed from the input and
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import orjson
 import pytest
 
-from app.domain.digest import record_digests
+from app.domain.digest import Digests, record_digests
 from app.domain.gdpr import GdprPolicy, anonymized_input
-from app.records import RecordBuilder, client_input, content_digests, with_decimal_places
+from app.records import RecordBuilder, client_input, with_decimal_places
 from app.settings import make_settings
 from scripts.make_sample_data import generate_records
 from tests.factories import full_record, minimal_record
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def content_digests(record: dict[str, Any]) -> Digests:
+    return record_digests(client_input(record), record["anonymized"])
 
 
 def builder() -> RecordBuilder:

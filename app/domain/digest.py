@@ -57,6 +57,18 @@ def same_content(new: Digests, stored: Digests) -> bool:
     return new.kept == stored.kept
 
 
+def same_input(new: dict[str, Any], new_anonymized: bool, stored: dict[str, Any], stored_anonymized: bool) -> bool:
+    """Whether two validated inputs (records.client_input) are the same content, as same_content judges their
+    digests: on what anonymization keeps once either is anonymized."""
+    if new_anonymized or stored_anonymized:
+        new, stored, new_anonymized, stored_anonymized = anonymized_input(new), anonymized_input(stored), True, True
+    # The same canonical JSON is the same normal form: a resend of the very input (the usual one) is known without
+    # normalizing and hashing both, which costs twice as much.
+    if _canonical(new) == _canonical(stored):
+        return True
+    return same_content(record_digests(new, new_anonymized), record_digests(stored, stored_anonymized))
+
+
 def _canonical(value: Any) -> bytes:
     # Sorted keys over values with one form each: in effect RFC 8785's canonical JSON for this data, but exact for
     # integers beyond 2**53 (RFC 8785 goes through IEEE doubles).
