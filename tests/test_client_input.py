@@ -3,13 +3,14 @@ stored record itself: the same digests as those once computed from the input and
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 import pytest
 
-from app.domain.digest import Digests, record_digests
+from app.domain.digest import Digests, record_digests, same_input
 from app.domain.gdpr import GdprPolicy, anonymized_input
 from app.records import RecordBuilder, client_input, with_decimal_places
 from app.settings import make_settings
@@ -67,3 +68,17 @@ def test_an_anonymized_record_has_only_the_kept_digest_whatever_the_actor_rule(a
     assert built["anonymized"] and ("cashierId" in built["origin"]) is not actor
     assert content_digests(built) == record_digests(loaded, True)
     assert content_digests(built).content is None
+
+
+def test_same_input_by_value_and_on_the_kept_fields_once_anonymized() -> None:
+    build = builder()
+    view = client_input(build.build(full_record(), "0" * 24, NOW))
+    by_value = client_input(build.build(full_record(orderRecordDate="2026-05-01T10:15:00Z"), "1" * 24, NOW))
+    same_instant = client_input(build.build(full_record(orderRecordDate="2026-05-01T12:15:00+02:00"), "2" * 24, NOW))
+    assert same_input(by_value, False, same_instant, False)  # not the same JSON: decided by the digests
+    other_mail = {**view, "consumer": {**view["consumer"], "email": "x@example.com"}}
+    assert same_input(view, False, copy.deepcopy(view), False)
+    assert not same_input(view, False, other_mail, False)
+    assert same_input(view, True, other_mail, False) and same_input(view, False, other_mail, True)
+    other_line = {**view, "lineItems": [{**view["lineItems"][0], "quantity": 9}, *view["lineItems"][1:]]}
+    assert not same_input(view, True, other_line, True)
