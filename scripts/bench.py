@@ -58,7 +58,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "SQLite stores of N and 10 N records (scripts/bench_search.py; default 0: skipped)")
     parser.add_argument("--rss-records", type=int, default=0, metavar="N", help="also the server's peak RSS while "
                         "the backfill tool loads N generated records and while one client reads them all "
-                        f"(limit {bench_rss.RSS_LIMIT_MIB:.0f} MiB; the target is stated for 100000; default 0: skipped)")
+                        f"(limit {bench_rss.RSS_LIMIT_MIB:.0f} MiB, stated for 100000 records; default 0: skipped)")
     args = parser.parse_args(argv)
     if args.backend == "mongodb" and not os.environ.get(MONGODB_URI):
         parser.error(f"--backend mongodb needs {MONGODB_URI}")

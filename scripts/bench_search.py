@@ -16,7 +16,6 @@ from typing import Any
 import orjson
 from bson import ObjectId
 
-from app.domain.digest import DIGESTS, Digests
 from app.domain.instants import format_instant
 from app.search.build import Builder, epoch_ms
 from app.search.payload import OrderRecordSearchPayload
@@ -62,7 +61,6 @@ def record(n: int) -> dict[str, Any]:
         "payments": [{"transactionId": f"TX-{n}", "receiptNumber": f"R-{n}", "paymentMethod": "CARD",
                       "status": "COMPLETED", "value": {"value": 1999, "currency": "EUR", "decimalPlaces": 2}}],
         "origin": {"type": "POS", "terminalId": f"T-{n % 100}", "cashierId": f"K-{n % 300}"},
-        DIGESTS: Digests(None, f"bench-{n}"),  # what the record builder hands the store
     }
 
 

@@ -12,10 +12,6 @@ import orjson
 
 from app.domain.gdpr import anonymized_input
 
-# No longer read by anything of the service: the stores keep no digests. Only scripts/bench_search.py still puts it
-# in its records (left to its own change); remove both together.
-DIGESTS = "_digests"
-
 
 @dataclass(frozen=True)
 class Digests:
