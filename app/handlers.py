@@ -6,13 +6,13 @@ from typing import Any
 
 import orjson
 from aiohttp import web
-from bson import ObjectId
 from marshmallow import ValidationError
 
 from app.api import configurations
 from app.auth import READ, WRITE, requires
 from app.config.cache import CONFIGURATIONS
 from app.domain.digest import same_input
+from app.domain.objectids import IDS
 from app.errors import Problem, capped, described, validation_problem
 from app.fastload import FastLoader
 from app.jsonbody import MalformedJson
@@ -88,9 +88,10 @@ async def bulk_create(request: web.Request) -> web.Response:
     builder, now = request.app[BUILDER], request.app[CLOCK]()
     details: list[bytes] = [b"" for _ in items]
     accepted: list[tuple[int, dict[str, Any]]] = []
+    ids = IDS.take(len(items))
     for i, raw in enumerate(items):
         try:
-            accepted.append((i, await off_loop(request, builder.build, raw, str(ObjectId()), now, policy)))
+            accepted.append((i, await off_loop(request, builder.build, raw, ids[i], now, policy)))
         except RecordRejected as rejected:
             details[i] = failed("VALIDATION", "; ".join(described(e) for e in capped(rejected.errors)))
     counts = {"CREATED": 0, "UNCHANGED": 0, "FAILED": 0}
