@@ -12,7 +12,7 @@ from app.domain.currencies import minor_unit
 from app.domain.gdpr import GdprPolicy, anonymized_input, lifecycle_dates
 from app.domain.instants import format_instant
 from app.domain.limits import record_limit_errors
-from app.domain.objectids import LINE_ITEM_IDS
+from app.domain.objectids import IDS
 from app.domain.totals import TotalsError, price_breakdown
 from app.fastload import FastLoader
 from app.schemas import OrderRecordForCreation
@@ -169,7 +169,7 @@ class RecordBuilder:
             "gdprCleanupDate": format_instant(cleanup), "deletionDate": format_instant(deletion), **data,
         }
         items = data["lineItems"]
-        record["lineItems"] = [{"id": i, **item} for i, item in zip(LINE_ITEM_IDS.take(len(items)), items, strict=True)]
+        record["lineItems"] = [{"id": i, **item} for i, item in zip(IDS.take(len(items)), items, strict=True)]
         record["pricing"] = {**data.get("pricing", {}), "total": {"priceBreakdown": breakdown}}
         if anonymized:
             record = anonymized_input(record, policy.actor_anonymization)

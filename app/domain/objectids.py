@@ -1,4 +1,4 @@
-"""Record, line-item and request ids: ObjectId strings (24 hex digits), made without an ObjectId object each.
+"""Record and line-item ids: ObjectId strings (24 hex digits), made without an ObjectId object each.
 
 Laid out as MongoDB lays out an ObjectId, for the same guarantee: 4 bytes of Unix seconds, 5 random bytes drawn
 once per process (anew in a forked child, as bson does), a 3-byte counter that starts at a random value. Two ids
@@ -31,5 +31,4 @@ class ObjectIdSource:
         return [f"{prefix}{next(counter) & 0xFFFFFF:06x}" for _ in range(count)]
 
 
-LINE_ITEM_IDS = ObjectIdSource()
-IDS = LINE_ITEM_IDS  # one source for every id the service makes
+IDS = ObjectIdSource()  # record and line-item ids
