@@ -23,6 +23,7 @@ from bson import ObjectId
 
 from app.domain.instants import utc_now
 from app.domain.limits import body_proves_caps, vouch_within_caps
+from app.domain.objectids import IDS
 from app.jsonbody import parse_json
 from app.records import RecordBuilder
 from app.schemas import MAX_BATCH, MAX_PAGE_SIZE
@@ -65,7 +66,8 @@ def _timed_batch(builder: RecordBuilder, body: bytes, now: datetime, settings: S
         vouch_within_caps()
     raws = parse_json(body)["operations"]
     t1 = time.thread_time()
-    records = [builder.build(raw, str(ObjectId()), now) for raw in raws]
+    # record ids as the handler takes them: one take per request
+    records = [builder.build(raw, i, now) for raw, i in zip(raws, IDS.take(len(raws)), strict=True)]
     t2 = time.thread_time()
     for record in records:
         orjson.dumps(record)
