@@ -112,7 +112,8 @@ async def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 
     async def ingest_and_read(store: Store) -> list[float]:
         await store_ingest(store, built, 1)
-        return [await store_reads(store, starts, n) for _ in range(args.read_passes)]
+        budget = backend.settings("store_read").limits.stream_page_bytes
+        return [await store_reads(store, starts, n, budget) for _ in range(args.read_passes)]
 
     store_read_s = statistics.median(await backend.use("store_read", ingest_and_read))
 

@@ -183,10 +183,6 @@ def failing_store(error: Exception) -> SqliteStore:
         async def ping(self) -> None:
             raise error
 
-        async def list_page(self, filters: Any, start_after: str | None, size: int,
-                            now: Any) -> tuple[int, list[bytes]]:
-            raise error
-
         async def list_part(self, *args: Any, **kwargs: Any) -> Any:
             raise error
 

@@ -89,11 +89,11 @@ async def test_total_and_page_come_from_one_snapshot(tmp_path: Any, settings: Se
             return total
 
         store._count = count_then_someone_writes  # type: ignore[method-assign]
-        total, page = await store.list_page(RecordFilter(), None, 10, NOW)
-        assert (total, len(page)) == (1, 1)
+        total, page = await store.list_part(RecordFilter(), None, 10, NOW)
+        assert (total, page.count) == (1, 1)
         store._count = counted  # type: ignore[method-assign]
-        total, page = await store.list_page(RecordFilter(), None, 10, NOW)
-        assert (total, len(page)) == (2, 2)
+        total, page = await store.list_part(RecordFilter(), None, 10, NOW)
+        assert (total, page.count) == (2, 2)
     finally:
         await store.close()
 

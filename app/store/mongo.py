@@ -229,11 +229,6 @@ class MongoStore:
         actor = await self.actor_anonymization()
         return None if doc is None else as_of(doc, moment(now), actor)  # the clock read once the document is here
 
-    async def list_page(self, filters: RecordFilter, start_after: str | None, size: int,
-                        now: AsOf) -> tuple[int, list[bytes]]:
-        total, part = await self.list_part(filters, start_after, size, now)
-        return total or 0, part.docs
-
     async def list_part(self, filters: RecordFilter, start_after: str | None, size: int, now: AsOf,
                         max_bytes: int | None = None, *, with_total: bool = True) -> tuple[int | None, PagePart]:
         budget = sys.maxsize if max_bytes is None else max_bytes
@@ -252,7 +247,7 @@ class MongoStore:
                         break
             finally:
                 await _closed(cursor)
-            return PagePart(page, resume)
+            return PagePart(b",".join(page), len(page), resume)
 
         if not with_total:
             return None, await self._call(read())
