@@ -49,6 +49,9 @@ async def test_waiting_batches_share_one_transaction(store: SqliteStore, setting
     results = await held_back(store, *(store.insert_batch(b, NOW) for b in batches))
     assert [[o.record["id"] for o in outcomes] for outcomes in results] == [[r["id"] for r in b] for b in batches]
     assert [q.split()[0] for q in sent if q.split()[0] in ("BEGIN", "COMMIT")] == ["BEGIN", "COMMIT"]
+    # and one statement per table for all of them
+    assert [q.split()[2] for q in sent if q.startswith("INSERT")] == [
+        "order_records", "order_record_search", "order_record_articles", "order_record_payments"]
     for b in batches:
         for r in b:
             assert await store.get_json(r["id"], NOW) is not None
@@ -84,6 +87,7 @@ async def test_a_store_error_reaches_every_batch_of_the_group(store: SqliteStore
         raise sqlite3.OperationalError("database is locked")
 
     monkeypatch.setattr(store, "_insert_batch", locked)
+    monkeypatch.setattr(store, "_insert_group", locked)
     results = await held_back(store, store.insert_batch(build(settings, "a"), NOW),
                               store.insert_batch(build(settings, "b"), NOW))
     assert all(type(r).__name__ == "StoreUnavailable" for r in results)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -75,13 +75,24 @@ OLD_STORE = ("{path} holds order records of an earlier version of this service, 
              "cannot read them. Move the file away (or set sqlite.path to a new file) and backfill again.")
 
 
-@cache
+@lru_cache(maxsize=128)  # a group's size varies: keep the SQL of the usual ones
 def _insert_sql(rows: int) -> str:
     """One INSERT for a whole batch. A row whose tenantOrderRecordId is stored already (or earlier in the batch) is
     skipped; any other unique violation, such as a repeated id, is an error."""
     values = ", ".join([f"({', '.join('?' * len(INSERT_COLUMNS))})"] * rows)
     return (f"INSERT INTO order_records ({', '.join(INSERT_COLUMNS)}) VALUES {values} "
             "ON CONFLICT (tenant_order_record_id) WHERE tenant_order_record_id IS NOT NULL DO NOTHING")
+
+
+def _rows(records: list[Record]) -> tuple[list[bytes], list[Any]]:
+    """The records serialized, and the parameters of their INSERT."""
+    docs, rows = [], []
+    for r in records:
+        doc = orjson.dumps(r)
+        docs.append(doc)
+        rows += (bytes.fromhex(r["id"]), r["facilityRef"], r.get("tenantOrderRecordId"), int(r["anonymized"]),
+                 _ms(r["gdprCleanupDate"]), _ms(r["deletionDate"]), r["version"], doc)
+    return docs, rows
 
 
 Stored = tuple[bytes, bytes]  # id, doc as served now
@@ -295,7 +306,10 @@ class SqliteStore:
         conn = self._conn(self._writer)
         conn.execute("BEGIN IMMEDIATE")
         try:
-            outcomes = [self._insert_batch(conn, job.records, job.now, job.actor) for job in jobs]
+            if len(jobs) == 1:
+                outcomes = [self._insert_batch(conn, jobs[0].records, jobs[0].now, jobs[0].actor)]
+            else:
+                outcomes = self._insert_group(conn, jobs)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -303,20 +317,40 @@ class SqliteStore:
         for job, done in zip(jobs, outcomes, strict=True):
             job.outcomes = done
 
+    def _insert_group(self, conn: sqlite3.Connection, jobs: list[_Job]) -> list[list[InsertOutcome]]:
+        """Inside the caller's transaction: the records of several batches in one statement per table, as if each
+        batch had been inserted in turn. Each call into sqlite3 costs the writer a wait for the GIL (see
+        _insert_batch): a group pays those waits once, not once per batch."""
+        records = [record for job in jobs for record in job.records]
+        docs, rows = _rows(records)
+        changes = conn.total_changes
+        conn.execute(_insert_sql(len(records)), rows)
+        everything = conn.total_changes - changes == len(records)
+        if everything:
+            sqlite_search_tables.index_batch(conn, records)
+        outcomes, first = [], 0
+        for job in jobs:
+            mine = docs[first:first + len(job.records)]
+            first += len(mine)
+            outcomes.append([InsertOutcome("CREATED", doc) for doc in mine] if everything
+                            else self._settled(conn, job.records, mine, None, job.now, job.actor))
+        return outcomes
+
     def _insert_batch(self, conn: sqlite3.Connection, records: list[Record], now: AsOf,
                       actor: bool) -> list[InsertOutcome]:
         """Inside the caller's transaction: one statement for the batch's records and one per search side table.
         Every call into sqlite3 hands the GIL to the event loop thread, busy validating, and this thread then waits
         up to a switch interval to get it back: so calls per batch, never per row."""
-        docs, rows = [], []
-        for r in records:
-            doc = orjson.dumps(r)
-            docs.append(doc)
-            rows += (bytes.fromhex(r["id"]), r["facilityRef"], r.get("tenantOrderRecordId"), int(r["anonymized"]),
-                     _ms(r["gdprCleanupDate"]), _ms(r["deletionDate"]), r["version"], doc)
+        docs, rows = _rows(records)
         changes = conn.total_changes
         conn.execute(_insert_sql(len(records)), rows)
-        inserted = records if conn.total_changes - changes == len(records) else self._inserted(conn, records)
+        return self._settled(conn, records, docs, conn.total_changes - changes, now, actor)
+
+    def _settled(self, conn: sqlite3.Connection, records: list[Record], docs: list[bytes], inserted_count: int | None,
+                 now: AsOf, actor: bool) -> list[InsertOutcome]:
+        """After the INSERT of `records` (`inserted_count` rows of them, or None: not known): their search keys, and
+        what became of each."""
+        inserted = records if inserted_count == len(records) else self._inserted(conn, records)
         sqlite_search_tables.index_batch(conn, inserted)  # the search keys, in the same transaction
         if len(inserted) == len(records):
             return [InsertOutcome("CREATED", doc) for doc in docs]
