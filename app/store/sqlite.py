@@ -408,19 +408,18 @@ class SqliteStore:
                 now_ms = _ms(moment(now))  # inside the snapshot the page is read from
                 # Usually the sweep has left nothing due (one look at its partial index): then SQLite joins the
                 # page itself, with no Python object per record, unless it holds more than the budget.
-                part = None
                 if conn.execute(DUE_ANY, (now_ms,)).fetchone() is None:
                     part = _joined_within(conn, joined_sql, (*args, size), budget)
-                    if part is None:
-                        page = _read_within(conn.execute(page_sql, (*args, size)), budget, _as_stored)
+                    if part is not None:
+                        return (self._count(conn, filters) if with_total else None), part
+                    page = _read_within(conn.execute(page_sql, (*args, size)), budget, _as_stored)
                 else:
                     page = _read_within(conn.execute(page_as_of_now_sql, (now_ms, *args, size)), budget,
                                         lambda doc, due: _as_of_now(doc, due, actor))
-                if part is None:
-                    resume = None
-                    if len(page) < size and sum(map(len, page)) >= budget:  # read only as far as the budget goes
-                        resume = conn.execute(nth_id_sql, (*args, len(page) - 1)).fetchone()[0].hex()
-                    part = PagePart(b",".join(page), len(page), resume)
+                resume = None
+                if len(page) < size and sum(map(len, page)) >= budget:  # read only as far as the budget goes
+                    resume = conn.execute(nth_id_sql, (*args, len(page) - 1)).fetchone()[0].hex()
+                part = PagePart(b",".join(page), len(page), resume)
                 return (self._count(conn, filters) if with_total else None), part
             finally:
                 conn.execute("COMMIT")
