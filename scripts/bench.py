@@ -27,10 +27,12 @@ from scripts.bench_lib import (
     BATCH,
     PAGE,
     Server,
+    checked_pages,
     first_page,
     http_ingest,
     http_reads,
     page_starts,
+    page_urls,
     prepare,
     store_ingest,
     store_reads,
@@ -131,8 +133,10 @@ async def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             progress("HTTP ingest")
             http_ingest_s, client_cpu, ids = await http_ingest(session, url, bodies, args.concurrency, headers)
             progress("HTTP paged reads")
+            urls = page_urls(url, page_starts(ids))
+            lengths = await checked_pages(session, urls, ids, headers)  # untimed: the ids, in order
             cpu1, reads = server.cpu_seconds(), [
-                await http_reads(session, url, page_starts(ids), ids, headers) for _ in range(args.read_passes)]
+                await http_reads(session, urls, lengths, headers) for _ in range(args.read_passes)]
             cpu2 = server.cpu_seconds()
             page_body = await first_page(session, url, headers)
             progress("HTTP done")

@@ -165,37 +165,42 @@ def created_ids(answers: list[bytes]) -> list[str]:
     return [d["orderRecord"]["id"] for d in details]
 
 
-async def http_reads(session: aiohttp.ClientSession, url: str, starts: list[str | None], ids: list[str],
-                     headers: dict[str, str]) -> tuple[float, float]:
-    """Seconds (wall, client CPU) to GET every page in turn, each body let go once read, as the transfer floor's
-    are. Before (untimed) every page is read and checked: the ids in order; the timed pass checks each page's
-    status and length against that."""
-    # the URLs are built before timing, as the transfer floor's is: the client's own work is not the service's
-    urls = [URL(url).with_query({"size": str(PAGE), **({"startAfterId": start} if start else {})}) for start in starts]
+def page_urls(url: str, starts: list[str | None]) -> list[URL]:
+    """Every page's URL, built before timing as the transfer floor's is: the client's own work is not the
+    service's."""
+    return [URL(url).with_query({"size": str(PAGE), **({"startAfterId": start} if start else {})}) for start in starts]
 
-    async def read(page_url: URL) -> bytes:
-        async with session.get(page_url, headers=headers) as resp:
-            body = await resp.read()
-            if resp.status != 200:
-                raise RuntimeError(f"GET answered {resp.status}: {body[:300]!r}")
-            return body
 
-    pages = [await read(page_url) for page_url in urls]
+async def _get(session: aiohttp.ClientSession, url: URL, headers: dict[str, str]) -> bytes:
+    async with session.get(url, headers=headers) as resp:
+        body = await resp.read()
+        if resp.status != 200:
+            raise RuntimeError(f"GET answered {resp.status}: {body[:300]!r}")
+        return body
+
+
+async def checked_pages(session: aiohttp.ClientSession, urls: list[URL], ids: list[str],
+                        headers: dict[str, str]) -> list[int]:
+    """Untimed: every page read and checked to hold the ids in order; the length of each."""
+    pages = [await _get(session, url, headers) for url in urls]
     got = [r["id"] for p in pages for r in orjson.loads(p)["orderRecords"]]
     if got != sorted(ids):
         raise RuntimeError(f"paged reads returned {len(got)} records, expected {len(ids)} in id order")
-    # Holding every page of the pass (tens of MB) would make the client fault in fresh memory for each one: about
-    # 1 ms a page here, which the transfer floor, dropping its bodies, does not pay.
-    lengths = [len(p) for p in pages]
-    del pages, got
+    return [len(p) for p in pages]
 
+
+async def http_reads(session: aiohttp.ClientSession, urls: list[URL], lengths: list[int],
+                     headers: dict[str, str]) -> tuple[float, float]:
+    """Seconds (wall, client CPU) to GET every page in turn, each body let go once read, as the transfer floor's
+    are; each page's length must be what checked_pages found. Holding every page of a pass (tens of MB) would make
+    the client fault in fresh memory for each one: about 1 ms a page here, which the transfer floor does not pay."""
     async def read_all() -> list[int]:
-        return [len(await read(page_url)) for page_url in urls]
+        return [len(await _get(session, url, headers)) for url in urls]
 
     cpu = time.process_time()
-    elapsed, timed_lengths = await timed(read_all())
+    elapsed, got = await timed(read_all())
     cpu = time.process_time() - cpu
-    if timed_lengths != lengths:
+    if got != lengths:
         raise RuntimeError("a page read while timed differs in length from the same page read before")
     return elapsed, cpu
 
