@@ -66,9 +66,6 @@ class PagePart:
     count: int
     resume_after: str | None = None
 
-    def parsed(self) -> list[Record]:
-        return orjson.loads(b"[%b]" % self.records)  # type: ignore[no-any-return]
-
 
 @dataclass(frozen=True)
 class RecordFilter:
