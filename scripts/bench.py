@@ -11,6 +11,7 @@ import statistics
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,6 +28,7 @@ from scripts.bench_lib import (
     BATCH,
     PAGE,
     Server,
+    TransferFloor,
     checked_pages,
     first_page,
     http_ingest,
@@ -36,7 +38,6 @@ from scripts.bench_lib import (
     prepare,
     store_ingest,
     store_reads,
-    transfer_floor,
 )
 
 MONGODB_URI = "ORDER_RECORDS_MONGODB_URI"
@@ -102,51 +103,83 @@ class Backend:
             await store.close()
 
 
+@dataclass
+class ServedRun:
+    """What one server measured: the HTTP ingest, then every read pass, in seconds."""
+
+    ingest_s: float
+    ingest_client_cpu_s: float
+    ingest_server_cpu_s: float
+    page_body: bytes  # the first page, as the server sent it: the transfer floor serves it
+    passes: list[ReadPass] = field(default_factory=list)
+    rss_mib: list[float] = field(default_factory=list)
+
+
+@dataclass
+class ReadPass:
+    """One pass over every page: over HTTP (wall, and the client's CPU), by the store alone, by the bare server."""
+
+    http_s: float
+    http_client_cpu_s: float
+    server_cpu_s: float
+    store_s: float
+    floor_s: float
+
+
+async def served(args: argparse.Namespace, server: Server, store_read: Store, bodies: list[bytes],
+                 starts: list[str | None], headers: dict[str, str], budget: int, tmp: Path) -> ServedRun:
+    """HTTP ingest; then the paged reads: a pass of the service, of the store alone and of the bare transfer in
+    turn, so that the three are measured in the same minutes (this machine's speed drifts within minutes)."""
+    url = server.url + "/api/orderrecords"
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=args.concurrency)) as session:
+        cpu = server.cpu_seconds()
+        progress("HTTP ingest")
+        ingest_s, client_cpu, ids = await http_ingest(session, url, bodies, args.concurrency, headers)
+        urls = page_urls(url, page_starts(ids))
+        run = ServedRun(ingest_s, client_cpu, server.cpu_seconds() - cpu, await first_page(session, url, headers))
+        lengths = await checked_pages(session, urls, ids, headers)  # untimed: the ids, in order
+        progress("paged reads: the service, the store alone and the bare transfer, pass by pass")
+        async with TransferFloor(run.page_body, tmp) as floor:
+            for _ in range(args.read_passes):
+                store_s = await store_reads(store_read, starts, len(ids), budget)
+                cpu = server.cpu_seconds()
+                http_s, client_cpu = await http_reads(session, urls, lengths, headers)
+                server_cpu = server.cpu_seconds() - cpu
+                floor_s = await floor.pass_seconds(len(urls))
+                run.passes.append(ReadPass(http_s, client_cpu, server_cpu, store_s, floor_s))
+    run.rss_mib = server.peak_rss_mib()
+    return run
+
+
 async def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     backend, load_before = Backend(args.backend, tmp), os.getloadavg()[0]
     progress(f"preparing {args.records} records ({args.backend})")
     bodies, built, figures = prepare(args.records, backend.settings("prepare"))
     n, starts = len(built), page_starts([r["id"] for r in built])
 
-    progress("store alone: ingest (sequential, then concurrent) and paged reads")
+    progress("store alone: ingest (sequential, then concurrent)")
     seq_s = await backend.use("store_seq", lambda s: store_ingest(s, built, 1))
     conc_s = await backend.use("store_conc", lambda s: store_ingest(s, built, args.concurrency))
-
-    async def ingest_and_read(store: Store) -> list[float]:
-        await store_ingest(store, built, 1)
-        budget = backend.settings("store_read").limits.stream_page_bytes
-        return [await store_reads(store, starts, n, budget) for _ in range(args.read_passes)]
-
-    store_read_s = statistics.median(await backend.use("store_read", ingest_and_read))
 
     secret = secrets.token_urlsafe(32)
     env = {"ORDER_RECORDS_JWT_SECRET": secret, "ORDER_RECORDS_GDPR_SWEEP_INTERVAL_SECONDS": "86400",
            "ORDER_RECORDS_SERVER_LOG_LEVEL": "WARNING", **backend.server_env("http")}
     headers = {"Authorization": f"Bearer {issue_token(secret, PERMISSIONS)}", "Content-Type": "application/json"}
-    server = Server(env, args.workers, tmp / "server.log")
-    try:
-        await server.wait_ready()
-        progress(f"server pid {server.proc.pid} ({args.workers} worker(s)) on {server.url}")
-        url = server.url + "/api/orderrecords"
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=args.concurrency)) as session:
-            cpu0 = server.cpu_seconds()
-            progress("HTTP ingest")
-            http_ingest_s, client_cpu, ids = await http_ingest(session, url, bodies, args.concurrency, headers)
-            progress("HTTP paged reads")
-            urls = page_urls(url, page_starts(ids))
-            lengths = await checked_pages(session, urls, ids, headers)  # untimed: the ids, in order
-            cpu1, reads = server.cpu_seconds(), [
-                await http_reads(session, urls, lengths, headers) for _ in range(args.read_passes)]
-            cpu2 = server.cpu_seconds()
-            page_body = await first_page(session, url, headers)
-            progress("HTTP done")
-        rss = server.peak_rss_mib()
-    finally:
-        server.stop()
-        if args.backend == "mongodb":
-            await backend.use("http", lambda s: asyncio.sleep(0))
-    progress("transfer floor: the first page's body from a bare aiohttp server")
-    transfer_s = await transfer_floor(page_body, len(starts), args.read_passes, tmp)
+
+    async def over_http(store_read: Store) -> ServedRun:
+        await store_ingest(store_read, built, 1)
+        server = Server(env, args.workers, tmp / "server.log")
+        try:
+            await server.wait_ready()
+            progress(f"server pid {server.proc.pid} ({args.workers} worker(s)) on {server.url}")
+            return await served(args, server, store_read, bodies, starts, headers,
+                                backend.settings("store_read").limits.stream_page_bytes, tmp)
+        finally:
+            server.stop()
+            if args.backend == "mongodb":
+                await backend.use("http", lambda s: asyncio.sleep(0))
+
+    run = await backend.use("store_read", over_http)
     peaks: dict[str, Any] = {}
     if args.rss_records:
         progress(f"peak RSS: backfill of {args.rss_records} records, then a full paged read")
@@ -155,9 +188,8 @@ async def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         if args.backend == "mongodb":
             await backend.use("rss", lambda s: asyncio.sleep(0))
 
-    ingest_http, ingest_seq, ingest_conc = n / http_ingest_s, n / seq_s, n / conc_s
-    read_http, read_store = n / statistics.median(r[0] for r in reads), n / store_read_s
-    store_page_s = store_read_s / len(starts)
+    figures.update(read_figures(run, n, len(starts)))
+    ingest_http, ingest_seq, ingest_conc = n / run.ingest_s, n / seq_s, n / conc_s
     figures.update(
         backend=args.backend, records=n, batch=BATCH, page=PAGE, concurrency=args.concurrency,
         workers=args.workers, read_passes=args.read_passes, load_avg_1m=[load_before, os.getloadavg()[0]],
@@ -165,17 +197,32 @@ async def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         ingest_store_sequential_rps=ingest_seq, ingest_store_concurrent_rps=ingest_conc,
         ingest_store_mode="sequential" if ingest_seq >= ingest_conc else f"concurrency {args.concurrency}",
         ingest_ratio=ingest_http / max(ingest_seq, ingest_conc),
-        read_http_rps=read_http, read_store_rps=read_store, read_ratio=read_http / read_store,
-        ingest_server_cpu_us=(cpu1 - cpu0) * 1e6 / n, ingest_client_cpu_us=client_cpu * 1e6 / n,
-        read_server_cpu_us=(cpu2 - cpu1) * 1e6 / (n * args.read_passes),
-        read_client_cpu_us=sum(r[1] for r in reads) * 1e6 / (n * args.read_passes),
-        read_page_bytes=len(page_body), read_transfer_ms=transfer_s * 1e3, read_store_page_ms=store_page_s * 1e3,
-        read_ratio_ceiling=store_page_s / (store_page_s + transfer_s),
-        server_processes=len(rss), server_peak_rss_mib=sum(rss), server_peak_rss_max_process_mib=max(rss),
+        ingest_server_cpu_us=run.ingest_server_cpu_s * 1e6 / n, ingest_client_cpu_us=run.ingest_client_cpu_s * 1e6 / n,
+        server_processes=len(run.rss_mib), server_peak_rss_mib=sum(run.rss_mib),
+        server_peak_rss_max_process_mib=max(run.rss_mib), **peaks,
     )
-    figures.update(peaks, read_ratio_of_ceiling=figures["read_ratio"] / figures["read_ratio_ceiling"])
     figures["targets"] = targets(figures)
     return figures
+
+
+def read_figures(run: ServedRun, records: int, pages: int) -> dict[str, Any]:
+    """The paged-read figures: each the median over the passes; the ceiling from the store's and the bare
+    transfer's medians."""
+    def median(key: str) -> float:
+        return statistics.median(getattr(p, key) for p in run.passes)
+
+    store_page_s, transfer_s = median("store_s") / pages, median("floor_s") / pages
+    ceiling = store_page_s / (store_page_s + transfer_s)
+    read_ratio = median("store_s") / median("http_s")
+    return dict(
+        read_http_rps=records / median("http_s"), read_store_rps=records / median("store_s"), read_ratio=read_ratio,
+        read_server_cpu_us=sum(p.server_cpu_s for p in run.passes) * 1e6 / (records * len(run.passes)),
+        read_client_cpu_us=sum(p.http_client_cpu_s for p in run.passes) * 1e6 / (records * len(run.passes)),
+        read_page_bytes=len(run.page_body), read_transfer_ms=transfer_s * 1e3, read_store_page_ms=store_page_s * 1e3,
+        read_ratio_ceiling=ceiling, read_ratio_of_ceiling=read_ratio / ceiling,
+        read_passes_page_ms=[{"http": p.http_s * 1e3 / pages, "store": p.store_s * 1e3 / pages,
+                              "transfer": p.floor_s * 1e3 / pages} for p in run.passes],
+    )
 
 
 def targets(f: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -213,30 +213,42 @@ async def first_page(session: aiohttp.ClientSession, url: str, headers: dict[str
         return body
 
 
-async def transfer_floor(body: bytes, pages: int, passes: int, tmp: Path) -> float:
-    """Seconds per page for `body` to reach the client from a bare aiohttp server (no app, no store) in its own
-    process, `pages` sequential GETs per pass, the median pass. What the paged reads pay besides the store."""
-    (tmp / "page.json").write_bytes(body)
-    echo = Server({}, 1, tmp / "echo.log", "scripts.bench_echo", ("--body", str(tmp / "page.json")))
-    try:
-        await echo.wait_ready()
-        page_url = URL(echo.url + "/page")
-        async with aiohttp.ClientSession() as session:
-            async def get() -> bytes:
-                async with session.get(page_url) as resp:
-                    return await resp.read()
+class TransferFloor:
+    """A bare aiohttp server (scripts/bench_echo.py: no app, middleware, token or store) in its own process,
+    answering one body: what the paged reads pay besides the store. Used as `async with`, kept running so that
+    its passes can alternate with the service's."""
 
-            if await get() != body:
+    def __init__(self, body: bytes, tmp: Path) -> None:
+        self.body, self.tmp = body, tmp
+
+    async def __aenter__(self) -> TransferFloor:
+        (self.tmp / "page.json").write_bytes(self.body)
+        self.echo = Server({}, 1, self.tmp / "echo.log", "scripts.bench_echo", ("--body", str(self.tmp / "page.json")))
+        try:
+            await self.echo.wait_ready()
+            self.url, self.session = URL(self.echo.url + "/page"), aiohttp.ClientSession()
+            if await self._get() != self.body:
                 raise RuntimeError("the bare server answered a different body")
-            runs = []
-            for _ in range(passes):
-                t0 = time.perf_counter()
-                for _ in range(pages):
-                    await get()
-                runs.append(time.perf_counter() - t0)
-    finally:
-        echo.stop()
-    return sorted(runs)[len(runs) // 2] / pages
+        except BaseException:
+            await self.__aexit__()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if hasattr(self, "session"):
+            await self.session.close()
+        self.echo.stop()
+
+    async def _get(self) -> bytes:
+        async with self.session.get(self.url) as resp:
+            return await resp.read()
+
+    async def pass_seconds(self, pages: int) -> float:
+        """Seconds for `pages` sequential GETs of the body, each let go once read."""
+        t0 = time.perf_counter()
+        for _ in range(pages):
+            await self._get()
+        return time.perf_counter() - t0
 
 
 _handed_out: set[int] = set()

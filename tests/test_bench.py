@@ -40,6 +40,12 @@ def test_bench_reports_every_figure(backend: str, workers: int, tmp_path: Path,
     assert figures["ingest_store_rps"] == max(figures["ingest_store_sequential_rps"],
                                               figures["ingest_store_concurrent_rps"])
     assert figures["read_ratio_ceiling"] < 1
+    # every pass times the service, the store alone and the bare transfer; the figures are their medians
+    passes = figures["read_passes_page_ms"]
+    assert len(passes) == 2 and all(p.keys() == {"http", "store", "transfer"} for p in passes)
+    assert all(v > 0 for p in passes for v in p.values())
+    for key, figure in (("store", "read_store_page_ms"), ("transfer", "read_transfer_ms")):
+        assert figures[figure] == pytest.approx((passes[0][key] + passes[1][key]) / 2)
     assert figures["read_page_bytes"] > 100 * 2000  # the whole first page (120 records of about 2.8 KB)
     assert set(figures["targets"]) == {"ingest_ratio", "read_ratio"}
     assert all(isinstance(t["pass"], bool) for t in figures["targets"].values())
