@@ -13,7 +13,7 @@ from app.errors import add_request_id, error_middleware
 from app.handlers import add_routes
 from app.keys import BUILDER, CLOCK, SETTINGS, STORE, Clock
 from app.offload import OFFLOAD, Offload, large_body_middleware, offload_ctx
-from app.openapi import setup_openapi
+from app.openapi.document import setup_openapi
 from app.records import RecordBuilder
 from app.settings import Settings, SettingsError
 from app.store.base import Store

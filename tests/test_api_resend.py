@@ -9,7 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from app.store.base import Store
-from app.store.mongo_search import HIDDEN_FIELDS
+from app.store.mongo.search import HIDDEN_FIELDS
 from app.store.sqlite import SqliteStore
 from tests.conftest import NOW, FakeClock, failure, put_records
 from tests.factories import full_record, minimal_record, set_path

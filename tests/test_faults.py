@@ -68,7 +68,7 @@ async def test_a_failure_inside_a_sqlite_batch_writes_nothing_of_it(
         aiohttp_client: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch, auth: dict[str, str]) -> None:
     store = SqliteStore(":memory:")
     client = await aiohttp_client(create_app(settings, store=store, sweep=False))
-    import app.store.sqlite as sqlite_module
+    import app.store.sqlite.records as sqlite_module
 
     real_dumps, calls = sqlite_module.orjson.dumps, {"n": 0}
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from app.store.base import RecordFilter, Store
-from app.store.sqlite import SqliteStore, _where
+from app.store.sqlite.records import SqliteStore, _where
 
 A_ID = "6b06a5407d9adefc136f67fa"
 
@@ -58,6 +58,6 @@ async def test_mongodb_has_the_paging_indexes(store_kind: str, opened: Store) ->
 
 def test_mongodb_tenant_queries_repeat_the_partial_filter() -> None:
     """MongoDB uses a partial index only when the query implies its filter expression."""
-    from app.store.mongo import _query
+    from app.store.mongo.records import _query
 
     assert _query(RecordFilter(tenant_order_record_id="t")) == {"tenantOrderRecordId": {"$eq": "t", "$type": "string"}}

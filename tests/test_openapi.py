@@ -25,11 +25,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from app import openapi_examples, schemas
+from app import schemas
 from app.auth import PERMISSIONS
 from app.domain.currencies import OFFICIAL_CURRENCIES
 from app.factory import create_app
-from app.openapi import FUNCTION_VALIDATORS, SPEC_PATH, STATIC_DIR, UI_PATH, build_spec, is_static
+from app.openapi import examples as openapi_examples
+from app.openapi.document import FUNCTION_VALIDATORS, SPEC_PATH, STATIC_DIR, UI_PATH, build_spec, is_static
 from app.records import RecordBuilder
 from app.settings import make_settings
 from app.store.sqlite import SqliteStore

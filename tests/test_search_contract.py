@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from app import openapi_examples
 from app.auth import PERMISSIONS
+from app.openapi import examples as openapi_examples
 from tests.conftest import bearer
 from tests.test_openapi import CHECKS, SCHEMA, live_url  # noqa: F401  (a fixture)
 

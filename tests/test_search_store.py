@@ -12,7 +12,7 @@ import pytest
 from app.search.build import epoch_ms
 from app.search.query import AllOf, DateCmp, ListAny, SearchQuery, Sort, StringCmp, Window
 from app.store.sqlite import SqliteStore
-from app.store.sqlite_search import Compiler
+from app.store.sqlite.search import Compiler
 from tests.search_data import NOW, ids, records_fixture, search, stored_record  # noqa: F401  (a fixture)
 
 
@@ -136,7 +136,7 @@ async def test_sqlite_a_skipped_record_gets_no_side_rows(sqlite_store: SqliteSto
 async def test_mongodb_documents_stored_before_search_get_their_date() -> None:
     from mongomock_motor import AsyncMongoMockClient
 
-    from app.store.mongo import MongoStore, to_document
+    from app.store.mongo.records import MongoStore, to_document
 
     client = AsyncMongoMockClient()
     record = stored_record(3)

@@ -10,9 +10,9 @@ from bson import ObjectId
 
 from app.records import RecordBuilder
 from app.settings import Settings
-from app.store import sqlite
 from app.store.base import InsertOutcome, RecordFilter
 from app.store.sqlite import SqliteStore
+from app.store.sqlite import records as sqlite
 from tests.conftest import NOW
 from tests.factories import full_record
 

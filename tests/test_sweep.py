@@ -143,7 +143,7 @@ async def test_a_crash_mid_sweep_leaves_records_whole_and_the_next_sweep_finishe
             raise RuntimeError("process killed")
         return real(record, actor_anonymization)
 
-    for module in ("app.store.sqlite", "app.store.mongo"):
+    for module in ("app.store.sqlite.records", "app.store.mongo.records"):
         monkeypatch.setattr(f"{module}.cleaned_up", crashing)
     clock = FakeClock(datetime.fromisoformat("2027-01-15T00:00:00+00:00"))
     with pytest.raises(RuntimeError):

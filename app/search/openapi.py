@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import fields, validate
 
-from app import openapi_schemas as docs
+from app.openapi import schemas as docs
 from app.schemas import Strict, StrictBoolean, StrictInteger
 from app.search.payload import OrderRecordSearchPayload
 

@@ -19,7 +19,6 @@ import orjson
 from app.domain.gdpr import cleaned_up
 from app.domain.instants import parse_instant
 from app.search.query import Found, SearchQuery, Window
-from app.store import sqlite_search, sqlite_search_tables
 from app.store.base import (
     AsOf,
     InsertOutcome,
@@ -31,7 +30,9 @@ from app.store.base import (
     actor_anonymization_default,
     moment,
 )
-from app.store.sqlite_config import CONFIG_SCHEMA, SqliteConfigurations
+from app.store.sqlite import search as sqlite_search
+from app.store.sqlite import search_tables as sqlite_search_tables
+from app.store.sqlite.config import CONFIG_SCHEMA, SqliteConfigurations
 
 T = TypeVar("T")
 

@@ -1,4 +1,4 @@
-"""The configuration operations as OpenAPI operations, and the 409 they answer; merged into app.openapi_operations."""
+"""The configuration operations as OpenAPI operations, and the 409 they answer; merged into app.openapi.operations."""
 
 from __future__ import annotations
 

@@ -1,13 +1,13 @@
-"""What each route does, as OpenAPI operations; app.openapi adds security and the shared error responses."""
+"""What each route does, as OpenAPI operations; app.openapi.document adds security and the shared error responses."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from app import openapi_configurations as configurations
-from app import openapi_examples as ex
-from app import openapi_schemas as docs
 from app.handlers import JSON
+from app.openapi import configurations
+from app.openapi import examples as ex
+from app.openapi import schemas as docs
 from app.search import openapi as search_docs
 
 BEARER = "bearerAuth"

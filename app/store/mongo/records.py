@@ -19,7 +19,6 @@ from app.domain.gdpr import cleaned_up, is_due
 from app.domain.instants import format_instant, parse_instant
 from app.search.query import Found, SearchQuery, Window, descending_travel
 from app.settings import MongoSettings
-from app.store import mongo_search
 from app.store.base import (
     AsOf,
     InsertOutcome,
@@ -31,8 +30,9 @@ from app.store.base import (
     actor_anonymization_default,
     moment,
 )
-from app.store.mongo_config import MongoConfigurations
-from app.store.mongo_errors import translated
+from app.store.mongo import search as mongo_search
+from app.store.mongo.config import MongoConfigurations
+from app.store.mongo.errors import translated
 
 log = logging.getLogger("app.store.mongo")
 # At DEBUG, PyMongo logs every command and reply, documents and all: never, whatever the service's log level.

@@ -14,10 +14,10 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import fields
 
-from app import openapi_schemas as docs
 from app import schemas
 from app.domain.currencies import OFFICIAL_CURRENCIES
-from app.openapi_operations import BEARER, ERROR_RESPONSES, OPERATIONS, SECURED_RESPONSES
+from app.openapi import schemas as docs
+from app.openapi.operations import BEARER, ERROR_RESPONSES, OPERATIONS, SECURED_RESPONSES
 
 OPENAPI_VERSION = "3.1.0"
 UI_PATH = "/api/docs"
@@ -108,7 +108,7 @@ def _operation(route: web.AbstractRoute) -> dict[str, Any]:
     try:
         operation = copy.deepcopy(OPERATIONS[(route.method, path)])
     except KeyError:
-        raise LookupError(f"route {route.method} {path} is not described in app/openapi_operations.py") from None
+        raise LookupError(f"route {route.method} {path} is not described in app/openapi/operations.py") from None
     permission = getattr(route.handler, "required_permission", None)
     if permission:
         operation["security"] = [{BEARER: [permission]}]
