@@ -15,8 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from app import auth
-from app.auth import issue_token
+from app.api import auth
+from app.api.auth import issue_token
 from app.config.cache import attach
 from app.devsecret import dev_secret_path, load_or_create
 from app.domain.instants import utc_now
@@ -188,7 +188,7 @@ def token_secret(settings: Settings) -> str:
 
 
 def permissions_from(text: str | None) -> list[str]:
-    """The --permissions asked for, each one app.auth knows (read at call time: the list grows)."""
+    """The --permissions asked for, each one app.api.auth knows (read at call time: the list grows)."""
     if text is None:
         return list(auth.PERMISSIONS)
     wanted = [p.strip() for p in text.split(",") if p.strip()]

@@ -6,13 +6,13 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from app.auth import AUTHENTICATOR, Authenticator
+from app.api.auth import AUTHENTICATOR, Authenticator
+from app.api.errors import add_request_id, error_middleware
+from app.api.offload import OFFLOAD, Offload, large_body_middleware, offload_ctx
+from app.api.records import add_routes
 from app.config.cache import CONFIGURATIONS, attach
 from app.domain.instants import utc_now
-from app.errors import add_request_id, error_middleware
-from app.handlers import add_routes
 from app.keys import BUILDER, CLOCK, SETTINGS, STORE, Clock
-from app.offload import OFFLOAD, Offload, large_body_middleware, offload_ctx
 from app.openapi.document import setup_openapi
 from app.records import RecordBuilder
 from app.settings import Settings, SettingsError

@@ -19,7 +19,7 @@ import aiohttp
 import orjson
 
 from app.__main__ import GIL_SWITCH_INTERVAL
-from app.auth import PERMISSIONS, issue_token
+from app.api.auth import PERMISSIONS, issue_token
 from app.factory import make_store
 from app.settings import Settings, make_settings
 from app.store.base import Store

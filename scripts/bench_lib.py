@@ -22,10 +22,10 @@ import orjson
 from bson import ObjectId
 from yarl import URL
 
+from app.api.jsonbody import parse_json
 from app.domain.instants import utc_now
 from app.domain.limits import body_proves_caps, vouch_within_caps
 from app.domain.objectids import IDS
-from app.jsonbody import parse_json
 from app.records import RecordBuilder
 from app.schemas import MAX_BATCH, MAX_PAGE_SIZE
 from app.settings import ENV_PREFIX, Settings
@@ -63,7 +63,7 @@ def prepare(count: int, settings: Settings) -> tuple[list[bytes], list[Record], 
 
 def _timed_batch(builder: RecordBuilder, body: bytes, now: datetime, settings: Settings, spent: list[float]) -> None:
     t0 = time.thread_time()
-    if body_proves_caps(len(body), settings.limits):  # what app.offload does for a body this short
+    if body_proves_caps(len(body), settings.limits):  # what app.api.offload does for a body this short
         vouch_within_caps()
     raws = parse_json(body)["operations"]
     t1 = time.thread_time()

@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from app.auth import PERMISSIONS, issue_token
+from app.api.auth import PERMISSIONS, issue_token
 from app.factory import create_app
 from app.settings import Settings, make_settings
 from app.store.base import Store

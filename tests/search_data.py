@@ -8,7 +8,7 @@ from typing import Any
 import bson
 import pytest
 
-from app.auth import READ
+from app.api.auth import READ
 from app.domain.instants import format_instant
 from tests.conftest import bearer
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from app.errors import MAX_ERRORS
+from app.api.errors import MAX_ERRORS
 from app.settings import Settings
 from tests.conftest import NOW, FakeClock, expect_problem, put_records
 from tests.factories import full_record, minimal_record, money, price, set_path, with_places

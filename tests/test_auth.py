@@ -19,9 +19,9 @@ from aiohttp.test_utils import TestClient
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from app import auth as auth_module
-from app.auth import PERMISSIONS, READ, WRITE, Authenticator
-from app.errors import Problem
+from app.api import auth as auth_module
+from app.api.auth import PERMISSIONS, READ, WRITE, Authenticator
+from app.api.errors import Problem
 from app.settings import Settings
 from tests.conftest import SECRET, answer_body, answer_status, bearer, expect_problem, problem_view, raw_request, token
 from tests.factories import minimal_record

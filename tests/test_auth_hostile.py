@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from multidict import CIMultiDict
 
-from app.auth import PERMISSIONS, READ, issue_token
+from app.api.auth import PERMISSIONS, READ, issue_token
 from app.settings import Settings
 from tests.conftest import SECRET
 

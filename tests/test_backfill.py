@@ -550,7 +550,7 @@ def test_bad_arguments_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 async def test_against_the_real_app(aiohttp_server: Any, aiohttp_client: Any, tmp_path: Path) -> None:
-    from app.auth import issue_token
+    from app.api.auth import issue_token
     from app.factory import create_app
     from app.settings import make_settings
 

@@ -17,7 +17,7 @@ import jwt
 import pytest
 from aiohttp import web
 
-from app.auth import READ, WRITE
+from app.api.auth import READ, WRITE
 from scripts import backfill
 from scripts.backfill_lib import runner
 from scripts.backfill_lib.model import Batch, Summary

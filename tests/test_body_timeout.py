@@ -10,7 +10,7 @@ import orjson
 import pytest
 from aiohttp.test_utils import TestClient
 
-from app.auth import PERMISSIONS
+from app.api.auth import PERMISSIONS
 from app.settings import Settings
 from tests.bodies import envelope
 from tests.conftest import answer_status, token

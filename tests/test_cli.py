@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 import app.__main__ as cli
-from app.auth import PERMISSIONS, READ, WRITE, Authenticator
+from app.api.auth import PERMISSIONS, READ, WRITE, Authenticator
 from app.serving import Listeners
 from app.settings import Settings, make_settings
 from tests.conftest import SECRET
@@ -146,7 +146,7 @@ def test_token_refuses_unknown_permissions(monkeypatch: pytest.MonkeyPatch, caps
 
 def test_token_permissions_come_from_the_auth_module(monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    """A permission added to app.auth.PERMISSIONS is accepted without touching the command line code."""
+    """A permission added to app.api.auth.PERMISSIONS is accepted without touching the command line code."""
     monkeypatch.setenv("ORDER_RECORDS_JWT_SECRET", SECRET)
     monkeypatch.setattr(cli.auth, "PERMISSIONS", (*PERMISSIONS, "CONFIG_READ"))
     assert cli.main(["token", "--permissions", "CONFIG_READ"]) == 0

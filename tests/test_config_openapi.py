@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.auth import PERMISSIONS
+from app.api.auth import PERMISSIONS
 from app.openapi.document import build_spec
 from tests.conftest import bearer
 from tests.test_openapi import CHECKS, SCHEMA, docs_app, live_url  # noqa: F401  (live_url: a fixture)

@@ -17,7 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
-from app.auth import PERMISSIONS
+from app.api.auth import PERMISSIONS
 from tests.conftest import SECRET, bearer
 from tests.factories import minimal_record
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from app.auth import CONFIG_READ, CONFIG_WRITE, READ, WRITE
+from app.api.auth import CONFIG_READ, CONFIG_WRITE, READ, WRITE
 from app.store.base import Store, VersionConflict
 from tests.conftest import NOW, FakeClock, bearer
 from tests.factories import minimal_record

@@ -12,7 +12,7 @@ import jwt
 import pytest
 
 import app.__main__ as cli
-from app.auth import PERMISSIONS
+from app.api.auth import PERMISSIONS
 from app.devsecret import dev_secret_path, load_or_create
 from app.settings import SettingsError, make_settings
 from tests.conftest import SECRET

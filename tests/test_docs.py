@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from app.auth import PERMISSIONS, issue_token
+from app.api.auth import PERMISSIONS, issue_token
 from app.factory import create_app
 from app.settings import make_settings
 from tests.conftest import SECRET

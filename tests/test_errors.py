@@ -265,7 +265,7 @@ async def test_client_disconnecting_mid_body_is_not_an_internal_error(make_app: 
             await asyncio.sleep(0.05)  # and whatever aiohttp logs after the handler
     finally:
         await runner.cleanup()
-    assert any(r.name == "app.errors" and "client disconnected" in r.getMessage() and r.levelno == logging.DEBUG
+    assert any(r.name == "app.api.errors" and "client disconnected" in r.getMessage() and r.levelno == logging.DEBUG
                for r in caplog.records), caplog.text
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
 

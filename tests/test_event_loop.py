@@ -14,7 +14,7 @@ import aiohttp
 import orjson
 import pytest
 
-from app.auth import PERMISSIONS, issue_token
+from app.api.auth import PERMISSIONS, issue_token
 from tests.bodies import envelope, line_items_body, tiny_nodes_body
 from tests.factories import minimal_record
 from tests.server_process import SECRET, serving

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app import jsonbody
-from app.jsonbody import MalformedJson, parse_json
+from app.api import jsonbody
+from app.api.jsonbody import MalformedJson, parse_json
 
 # Compact texts: the form the fast path takes. Each one is something orjson would read differently.
 REFUSED_COMPACT = {

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from app.auth import PERMISSIONS
+from app.api.auth import PERMISSIONS
 from app.logsafety import REDACTED, RedactSecrets, install_log_redaction, remove_log_redaction
 from tests.conftest import SECRET, answer_body, answer_status, raw_request, token
 

@@ -10,7 +10,7 @@ import aiohttp
 import orjson
 from bson import ObjectId
 
-from app.auth import READ, issue_token
+from app.api.auth import READ, issue_token
 from app.records import RecordBuilder
 from app.settings import make_settings
 from app.store.sqlite import SqliteStore

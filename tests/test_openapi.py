@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from app import schemas
-from app.auth import PERMISSIONS
+from app.api.auth import PERMISSIONS
 from app.domain.currencies import OFFICIAL_CURRENCIES
 from app.factory import create_app
 from app.openapi import examples as openapi_examples

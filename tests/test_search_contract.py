@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from app.auth import PERMISSIONS
+from app.api.auth import PERMISSIONS
 from app.openapi import examples as openapi_examples
 from tests.conftest import bearer
 from tests.test_openapi import CHECKS, SCHEMA, live_url  # noqa: F401  (a fixture)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.auth import WRITE
+from app.api.auth import WRITE
 from app.search.relative import BadDuration, resolve
 from tests.conftest import bearer
 from tests.search_data import URL, records_fixture, search  # noqa: F401  (a fixture)

@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from app.auth import PERMISSIONS, issue_token
+from app.api.auth import PERMISSIONS, issue_token
 from tests.factories import minimal_record
 from tests.processes import Server
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from app import serving
-from app.auth import PERMISSIONS, issue_token
+from app.api.auth import PERMISSIONS, issue_token
 from app.factory import create_app
 from app.settings import ServerSettings, SettingsError, make_settings
 from tests.processes import Server, free_port, http_get, run_app

@@ -1,1 +1,1 @@
-"""HTTP handlers beyond the order-record operations, one module per concern."""
+"""The HTTP layer: a handler module per resource, list pages, bearer tokens, the error shape, strict JSON bodies."""

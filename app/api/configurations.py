@@ -8,12 +8,12 @@ import orjson
 from aiohttp import web
 from marshmallow import Schema, ValidationError
 
-from app import handlers
-from app.auth import CONFIG_READ, CONFIG_WRITE, requires
+from app.api import records as handlers
+from app.api.auth import CONFIG_READ, CONFIG_WRITE, requires
+from app.api.errors import Problem, validation_problem
 from app.config.cache import CONFIGURATIONS
 from app.config.model import GDPR, ORDER_RECORDS, date_range_errors
 from app.config.schemas import GdprConfiguration, OrderRecordsConfigurationInput
-from app.errors import Problem, validation_problem
 from app.keys import CLOCK
 from app.store.base import VersionConflict
 

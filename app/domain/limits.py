@@ -15,7 +15,7 @@ _VOUCHED: ContextVar[bool] = ContextVar("records_vouched_within_caps", default=F
 
 
 class OversizedRecord(dict[str, Any]):
-    """Stands in for a record found over the caps before it was rebuilt in this process (app.pieces): only its
+    """Stands in for a record found over the caps before it was rebuilt in this process (app.api.pieces): only its
     top-level scalar members, so a reader of, say, its tenantOrderRecordId still finds it, and why it is refused."""
 
     def __init__(self, scalars: dict[str, Any], errors: list[LimitError]) -> None:
@@ -24,7 +24,7 @@ class OversizedRecord(dict[str, Any]):
 
 
 def compact_json(value: Any) -> bytes:
-    """`value` as compact JSON (UTF-8, no whitespace), which app.jsonbody.parse_json reads back as the same value."""
+    """`value` as compact JSON (UTF-8, no whitespace), which app.api.jsonbody.parse_json reads back the same."""
     try:
         return orjson.dumps(value)
     except orjson.JSONEncodeError:  # an integer beyond 64 bits, which the strict parser keeps exact

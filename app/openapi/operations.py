@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.handlers import JSON
+from app.api.records import JSON
 from app.openapi import configurations
 from app.openapi import examples as ex
 from app.openapi import schemas as docs

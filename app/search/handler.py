@@ -9,9 +9,9 @@ import orjson
 from aiohttp import web
 from marshmallow import ValidationError
 
-from app.auth import READ, requires
-from app.errors import Problem, validation_problem
-from app.handlers import json_response, read_json
+from app.api.auth import READ, requires
+from app.api.errors import Problem, validation_problem
+from app.api.records import json_response, read_json
 from app.keys import CLOCK, STORE
 from app.records import schema_errors
 from app.schemas import OBJECT_ID

@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 import jwt
 
-from app.auth import READ, WRITE
+from app.api.auth import READ, WRITE
 
 from .client import FatalError, problem
 

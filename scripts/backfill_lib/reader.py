@@ -13,7 +13,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from app.jsonbody import MalformedJson, parse_json
+from app.api.jsonbody import MalformedJson, parse_json
 
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK = 1 << 20

@@ -52,7 +52,7 @@ def check_response(request: web.Request, response: web.StreamResponse, failures:
             failures.append(f"{label}: {operation_id} declares no status {status}")
         return
     if not isinstance(response, web.Response):
-        # A list page too large to build in memory is written to the socket as it is read (app/pages.py): its body
+        # A list page too large to build in memory is written to the socket as it is read (app/api/pages.py): its body
         # is gone by now. tests/test_streamed_pages.py reads such pages whole and validates them; anything else
         # streamed is a failure.
         if not (method == "GET" and path == "/api/orderrecords" and status == 200):
@@ -61,7 +61,7 @@ def check_response(request: web.Request, response: web.StreamResponse, failures:
     problems = [] if response.content_type == "application/json" else [
         f"Content-Type {response.content_type!r}, the document says application/json"]
     body = response.body
-    if isinstance(body, Payload):  # a list page's pieces (app/pages.py), not sent yet
+    if isinstance(body, Payload):  # a list page's pieces (app/api/pages.py), not sent yet
         body = body.decode().encode()
     try:
         if not isinstance(body, bytes | bytearray):

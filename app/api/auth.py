@@ -14,7 +14,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from app.errors import Handler, Problem
+from app.api.errors import Handler, Problem
 from app.settings import JwtSettings
 
 READ = "ORDER_RECORD_READ"

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from app.store.base import StoreUnavailable
 
-log = logging.getLogger("app.errors")
+log = logging.getLogger("app.api.errors")
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

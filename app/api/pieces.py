@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
+from app.api.jsonbody import parse_json
 from app.domain.limits import LimitError, OversizedRecord, compact_json, measured_errors
-from app.jsonbody import parse_json
 from app.settings import LimitsSettings
 
 # Members of the top-level object, and items of its arrays, sent back. Any envelope holding more is refused whatever

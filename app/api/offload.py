@@ -13,10 +13,10 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from app.api.errors import Handler, Problem
+from app.api.jsonbody import parse_json
+from app.api.pieces import cut_body, rebuild
 from app.domain.limits import body_proves_caps, vouch_within_caps
-from app.errors import Handler, Problem
-from app.jsonbody import parse_json
-from app.pieces import cut_body, rebuild
 from app.settings import Settings
 
 T = TypeVar("T")

@@ -9,16 +9,16 @@ from aiohttp import web
 from marshmallow import ValidationError
 
 from app.api import configurations
-from app.auth import READ, WRITE, requires
+from app.api.auth import READ, WRITE, requires
+from app.api.errors import Problem, capped, described, validation_problem
+from app.api.jsonbody import MalformedJson
+from app.api.offload import off_loop, parse_body, read_body
+from app.api.pages import page_response
 from app.config.cache import CONFIGURATIONS
 from app.domain.digest import same_input
 from app.domain.objectids import IDS
-from app.errors import Problem, capped, described, validation_problem
 from app.fastload import FastLoader
-from app.jsonbody import MalformedJson
 from app.keys import BUILDER, CLOCK, STORE
-from app.offload import off_loop, parse_body, read_body
-from app.pages import page_response
 from app.records import RecordRejected, client_input, schema_errors
 from app.schemas import OBJECT_ID, OrderRecordBulkOperations, OrderRecordsQuery
 from app.store.base import InsertOutcome, RecordFilter

@@ -10,7 +10,7 @@ from aiohttp.abc import AbstractStreamWriter
 from app.keys import CLOCK, SETTINGS, STORE
 from app.store.base import RecordFilter
 
-log = logging.getLogger("app.pages")
+log = logging.getLogger("app.api.pages")
 JSON = "application/json"
 TAIL = b"]}"
 
