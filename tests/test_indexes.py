@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from app.store.base import RecordFilter, Store
-from app.store.sqlite.records import SqliteStore, _where
+from app.store.sqlite import SqliteStore
+from app.store.sqlite.rows import where_clause
 
 A_ID = "6b06a5407d9adefc136f67fa"
 
@@ -28,10 +29,10 @@ async def test_sqlite_pages_and_counts_use_indexes(filters: RecordFilter, after:
     try:
         conn = store._writer
         assert conn is not None
-        where, args = _where(filters, after)
+        where, args = where_clause(filters, after)
         page = str(conn.execute(f"EXPLAIN QUERY PLAN SELECT doc FROM order_records{where} ORDER BY id LIMIT 5",
                                 args).fetchall())
-        where, args = _where(filters)
+        where, args = where_clause(filters)
         count = str(conn.execute(f"EXPLAIN QUERY PLAN SELECT count(*) FROM order_records{where}", args).fetchall())
     finally:
         await store.close()

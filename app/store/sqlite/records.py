@@ -10,14 +10,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
 
 from app.domain.gdpr import cleaned_up
-from app.domain.instants import parse_instant
 from app.search.query import Found, SearchQuery, Window
 from app.store.base import (
     AsOf,
@@ -33,6 +31,19 @@ from app.store.base import (
 from app.store.sqlite import search as sqlite_search
 from app.store.sqlite import search_tables as sqlite_search_tables
 from app.store.sqlite.config import CONFIG_SCHEMA, SqliteConfigurations
+from app.store.sqlite.rows import (
+    DOC_AS_OF_NOW,
+    DUE_ANY,
+    as_of_now,
+    as_stored,
+    insert_rows,
+    insert_sql,
+    joined_within,
+    ms,
+    read_within,
+    settle,
+    where_clause,
+)
 
 T = TypeVar("T")
 
@@ -67,114 +78,11 @@ SCRUB_BUSY_TIMEOUT_MS = 1000
 MAX_GROUP_RECORDS = 1000
 
 
-INSERT_COLUMNS = ("id", "facility_ref", "tenant_order_record_id", "anonymized", "gdpr_cleanup_ms", "deletion_ms",
-                  "version", "doc")
 # PRAGMA user_version of a store in this version's shape (the official record model; 3: no digest columns). 0 is
 # a new, empty file.
 STORE_FORMAT = 3
 OLD_STORE = ("{path} holds order records of an earlier version of this service, in another shape; this version "
              "cannot read them. Move the file away (or set sqlite.path to a new file) and backfill again.")
-
-
-@lru_cache(maxsize=128)  # a group's size varies: keep the SQL of the usual ones
-def _insert_sql(rows: int) -> str:
-    """One INSERT for a whole batch. A row whose tenantOrderRecordId is stored already (or earlier in the batch) is
-    skipped; any other unique violation, such as a repeated id, is an error."""
-    values = ", ".join([f"({', '.join('?' * len(INSERT_COLUMNS))})"] * rows)
-    return (f"INSERT INTO order_records ({', '.join(INSERT_COLUMNS)}) VALUES {values} "
-            "ON CONFLICT (tenant_order_record_id) WHERE tenant_order_record_id IS NOT NULL DO NOTHING")
-
-
-def _rows(records: list[Record]) -> tuple[list[bytes], list[Any]]:
-    """The records serialized, and the parameters of their INSERT."""
-    docs, rows = [], []
-    for r in records:
-        doc = orjson.dumps(r)
-        docs.append(doc)
-        rows += (bytes.fromhex(r["id"]), r["facilityRef"], r.get("tenantOrderRecordId"), int(r["anonymized"]),
-                 _ms(r["gdprCleanupDate"]), _ms(r["deletionDate"]), r["version"], doc)
-    return docs, rows
-
-
-Stored = tuple[bytes, bytes]  # id, doc as served now
-
-
-def settle(records: list[Record], docs: list[bytes], stored: dict[str, Stored]) -> list[InsertOutcome | None]:
-    """What became of each record of a batch some rows of which were skipped, given the stored (id, doc)
-    of the batch's tenantOrderRecordIds: CREATED if the stored row is this record, EXISTS if it is another,
-    None if none is stored any more (deleted since the insert skipped this record: it must be inserted again)."""
-    outcomes: list[InsertOutcome | None] = []
-    for record, doc in zip(records, docs, strict=True):
-        tenant_id = record.get("tenantOrderRecordId")
-        found = None if tenant_id is None else stored.get(tenant_id)
-        if tenant_id is None or (found is not None and found[0] == bytes.fromhex(record["id"])):
-            outcomes.append(InsertOutcome("CREATED", doc))
-        else:
-            outcomes.append(None if found is None else InsertOutcome("EXISTS", found[1]))
-    return outcomes
-
-
-# The stored record, or, when its gdprCleanupDate has passed and the sweep has not been there yet, what the sweep
-# will make of it: selected with its `due` flag (one parameter, now in ms), so a read parses nothing else.
-DOC_AS_OF_NOW = "doc, anonymized = 0 AND gdpr_cleanup_ms <= ?"
-
-
-def _as_of_now(doc: bytes, due: int, actor_anonymization: bool) -> bytes:
-    """A row selected with DOC_AS_OF_NOW, as it is served."""
-    return orjson.dumps(cleaned_up(orjson.loads(doc), actor_anonymization)) if due else doc
-DUE_ANY = "SELECT 1 FROM order_records WHERE anonymized = 0 AND gdpr_cleanup_ms <= ? LIMIT 1"
-
-
-def _joined_within(conn: sqlite3.Connection, sql: str, args: tuple[Any, ...], budget: int) -> PagePart | None:
-    """The page as SQLite joins it, or None if it would hold more than `budget` bytes: SQLite's length limit,
-    lowered for this one statement, stops the join there, so a page of large records is never built whole."""
-    lowered = budget < sys.maxsize
-    prior = conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, budget) if lowered else 0
-    try:
-        records, count = conn.execute(sql, args).fetchone()
-    except sqlite3.DataError:  # "string or blob too big"
-        return None
-    finally:
-        if lowered:
-            conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, prior)
-    return PagePart(records or b"", count)
-
-
-def _as_stored(doc: bytes) -> bytes:
-    return doc
-
-
-def _read_within(rows: sqlite3.Cursor, budget: int, serve: Callable[..., bytes]) -> list[bytes]:
-    """The records of `rows`, each as `serve` makes it of its row, until they hold `budget` bytes (at least one)."""
-    page: list[bytes] = []
-    held = 0
-    for row in rows:
-        page.append(doc := serve(*row))
-        held += len(doc)
-        if held >= budget:
-            break
-    rows.close()
-    return page
-
-
-def _ms(moment: datetime | str) -> int:
-    if isinstance(moment, str):
-        moment = parse_instant(moment)
-    return int(moment.timestamp() * 1000)
-
-
-def _where(filters: RecordFilter, start_after: str | None = None) -> tuple[str, list[Any]]:
-    clauses, args = [], []
-    if filters.facility_ref is not None:
-        clauses.append("facility_ref = ?")
-        args.append(filters.facility_ref)
-    if filters.tenant_order_record_id is not None:
-        clauses.append("tenant_order_record_id = ?")
-        args.append(filters.tenant_order_record_id)
-    if start_after is not None:
-        clauses.append("id > ?")
-        args.append(bytes.fromhex(start_after))
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
 
 @dataclass
@@ -323,9 +231,9 @@ class SqliteStore:
         batch had been inserted in turn. Each call into sqlite3 costs the writer a wait for the GIL (see
         _insert_batch): a group pays those waits once, not once per batch."""
         records = [record for job in jobs for record in job.records]
-        docs, rows = _rows(records)
+        docs, rows = insert_rows(records)
         changes = conn.total_changes
-        conn.execute(_insert_sql(len(records)), rows)
+        conn.execute(insert_sql(len(records)), rows)
         everything = conn.total_changes - changes == len(records)
         if everything:
             sqlite_search_tables.index_batch(conn, records)
@@ -342,9 +250,9 @@ class SqliteStore:
         """Inside the caller's transaction: one statement for the batch's records and one per search side table.
         Every call into sqlite3 hands the GIL to the event loop thread, busy validating, and this thread then waits
         up to a switch interval to get it back: so calls per batch, never per row."""
-        docs, rows = _rows(records)
+        docs, rows = insert_rows(records)
         changes = conn.total_changes
-        conn.execute(_insert_sql(len(records)), rows)
+        conn.execute(insert_sql(len(records)), rows)
         return self._settled(conn, records, docs, conn.total_changes - changes, now, actor)
 
     def _settled(self, conn: sqlite3.Connection, records: list[Record], docs: list[bytes], inserted_count: int | None,
@@ -357,11 +265,11 @@ class SqliteStore:
             return [InsertOutcome("CREATED", doc) for doc in docs]
         # Some rows were skipped: their tenantOrderRecordId is stored. Find out which, and return those records.
         tenant_ids = list({r["tenantOrderRecordId"] for r in records if "tenantOrderRecordId" in r})
-        stored = {tenant_id: (rid, _as_of_now(doc, due, actor))
+        stored = {tenant_id: (rid, as_of_now(doc, due, actor))
                   for tenant_id, rid, doc, due in conn.execute(
                       f"SELECT tenant_order_record_id, id, {DOC_AS_OF_NOW} "
                       f"FROM order_records WHERE tenant_order_record_id IN ({','.join('?' * len(tenant_ids))})",
-                      (_ms(moment(now)), *tenant_ids))}
+                      (ms(moment(now)), *tenant_ids))}
         outcomes = settle(records, docs, stored)
         again = [i for i, outcome in enumerate(outcomes) if outcome is None]
         if again:
@@ -384,15 +292,15 @@ class SqliteStore:
         def get() -> bytes | None:
             row = self._conn(self._reader).execute(
                 f"SELECT {DOC_AS_OF_NOW} FROM order_records WHERE id = ?",
-                (_ms(moment(now)), bytes.fromhex(record_id))
+                (ms(moment(now)), bytes.fromhex(record_id))
             ).fetchone()
-            return None if row is None else _as_of_now(*row, actor)
+            return None if row is None else as_of_now(*row, actor)
 
         return await self._run(self._read_pool, get)
 
     async def list_part(self, filters: RecordFilter, start_after: str | None, size: int, now: AsOf,
                         max_bytes: int | None = None, *, with_total: bool = True) -> tuple[int | None, PagePart]:
-        where, args = _where(filters, start_after)
+        where, args = where_clause(filters, start_after)
         page_sql = f"SELECT doc FROM order_records{where} ORDER BY id LIMIT ?"
         # The subquery's order is the order group_concat sees: a subquery with a LIMIT is never flattened into an
         # aggregate, and SQLite runs it as a co-routine handing its rows over as it reads them.
@@ -406,17 +314,17 @@ class SqliteStore:
             conn = self._conn(self._reader)
             conn.execute("BEGIN")  # one snapshot: the total and the page agree even while others write
             try:
-                now_ms = _ms(moment(now))  # inside the snapshot the page is read from
+                now_ms = ms(moment(now))  # inside the snapshot the page is read from
                 # Usually the sweep has left nothing due (one look at its partial index): then SQLite joins the
                 # page itself, with no Python object per record, unless it holds more than the budget.
                 if conn.execute(DUE_ANY, (now_ms,)).fetchone() is None:
-                    part = _joined_within(conn, joined_sql, (*args, size), budget)
+                    part = joined_within(conn, joined_sql, (*args, size), budget)
                     if part is not None:
                         return (self._count(conn, filters) if with_total else None), part
-                    page = _read_within(conn.execute(page_sql, (*args, size)), budget, _as_stored)
+                    page = read_within(conn.execute(page_sql, (*args, size)), budget, as_stored)
                 else:
-                    page = _read_within(conn.execute(page_as_of_now_sql, (now_ms, *args, size)), budget,
-                                        lambda doc, due: _as_of_now(doc, due, actor))
+                    page = read_within(conn.execute(page_as_of_now_sql, (now_ms, *args, size)), budget,
+                                        lambda doc, due: as_of_now(doc, due, actor))
                 resume = None
                 if len(page) < size and sum(map(len, page)) >= budget:  # read only as far as the budget goes
                     resume = conn.execute(nth_id_sql, (*args, len(page) - 1)).fetchone()[0].hex()
@@ -431,7 +339,7 @@ class SqliteStore:
         return await self._run(self._read_pool, lambda: self._count(self._conn(self._reader), filters))
 
     def _count(self, conn: sqlite3.Connection, filters: RecordFilter) -> int:
-        where, args = _where(filters)
+        where, args = where_clause(filters)
         key = (where, *args)
         # data_version moves when another connection (or process) commits, total_changes when this one writes:
         # together they say exactly whether a cached count can still be true. A client paging through an
@@ -449,7 +357,7 @@ class SqliteStore:
     async def search(self, query: SearchQuery, window: Window, now: datetime) -> Found:
         actor = await self.actor_anonymization()
         return await self._run(self._read_pool, lambda: sqlite_search.run(self._conn(self._reader), query, window,
-                                                                          _ms(now), actor))
+                                                                          ms(now), actor))
 
     async def anonymize_due(self, now: datetime, limit: int) -> int:
         actor = await self.actor_anonymization()
@@ -460,7 +368,7 @@ class SqliteStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             due = conn.execute("SELECT id, version, doc FROM order_records WHERE anonymized = 0 AND "
-                               "gdpr_cleanup_ms <= ? ORDER BY gdpr_cleanup_ms LIMIT ?", (_ms(now), limit)).fetchall()
+                               "gdpr_cleanup_ms <= ? ORDER BY gdpr_cleanup_ms LIMIT ?", (ms(now), limit)).fetchall()
             done = 0
             for rid, version, doc in due:
                 record = cleaned_up(orjson.loads(doc), actor)
@@ -480,7 +388,7 @@ class SqliteStore:
             # In bounded statements: one DELETE of a large backlog would hold the write lock for seconds.
             deleted: int = self._conn(self._writer).execute(
                 "DELETE FROM order_records WHERE rowid IN "
-                "(SELECT rowid FROM order_records WHERE deletion_ms <= ? LIMIT ?)", (_ms(now), limit)).rowcount
+                "(SELECT rowid FROM order_records WHERE deletion_ms <= ? LIMIT ?)", (ms(now), limit)).rowcount
             self._scrub_pending |= deleted > 0 and self.path != ":memory:"
             return deleted
 
