@@ -11,7 +11,7 @@ from bson import ObjectId
 from app.records import RecordBuilder
 from app.settings import Settings
 from app.store.base import InsertOutcome, RecordFilter
-from app.store.sqlite import SqliteStore
+from app.store.sqlite import SqliteStore, rows, writes
 from app.store.sqlite import records as sqlite
 from tests.conftest import NOW
 from tests.factories import full_record
@@ -120,7 +120,7 @@ def test_settle_tells_created_from_existing_and_vanished() -> None:
                {"id": ids[2]}, {"id": ids[3], "tenantOrderRecordId": "gone"}]
     docs = [b"doc0", b"doc1", b"doc2", b"doc3"]
     stored = {"mine": (bytes.fromhex(ids[0]), b"doc0"), "theirs": (bytes.fromhex(ids[4]), b"stored")}
-    assert sqlite.settle(records, docs, stored) == [
+    assert rows.settle(records, docs, stored) == [
         InsertOutcome("CREATED", b"doc0"), InsertOutcome("EXISTS", b"stored"),
         InsertOutcome("CREATED", b"doc2"), None]
 
@@ -129,14 +129,14 @@ async def test_a_record_deleted_after_the_insert_skipped_it_is_inserted_again(st
         settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     """The stored record with the same tenantOrderRecordId went (retention) between the INSERT and the lookup."""
     (old,) = await store.insert_batch(build(settings, "a"), NOW)
-    real_settle = sqlite.settle
+    real_settle = writes.settle
 
     def purged_meanwhile(records: list[Any], docs: list[bytes], stored: dict[str, Any]) -> list[Any]:
-        monkeypatch.setattr(sqlite, "settle", real_settle)
+        monkeypatch.setattr(writes, "settle", real_settle)
         store._writer.execute("DELETE FROM order_records WHERE tenant_order_record_id = 'a'")  # type: ignore
         return real_settle(records, docs, {k: v for k, v in stored.items() if k != "a"})
 
-    monkeypatch.setattr(sqlite, "settle", purged_meanwhile)
+    monkeypatch.setattr(writes, "settle", purged_meanwhile)
     new = build(settings, "a")
     (outcome,) = await store.insert_batch(new, NOW)
     assert outcome.status == "CREATED" and outcome.record["id"] == new[0]["id"] != old.record["id"]

@@ -8,7 +8,6 @@ import sys
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,9 +18,7 @@ from app.domain.gdpr import cleaned_up
 from app.search.query import Found, SearchQuery, Window
 from app.store.base import (
     AsOf,
-    InsertOutcome,
     PagePart,
-    Record,
     RecordFilter,
     StoreIncompatible,
     StoreUnavailable,
@@ -36,14 +33,12 @@ from app.store.sqlite.rows import (
     DUE_ANY,
     as_of_now,
     as_stored,
-    insert_rows,
-    insert_sql,
     joined_within,
     ms,
     read_within,
-    settle,
     where_clause,
 )
+from app.store.sqlite.writes import GroupedWrites, WriteJob
 
 T = TypeVar("T")
 
@@ -73,9 +68,6 @@ WAL_CHECKPOINT_PAGES = 10000
 # How long the scrub's checkpoint waits for readers still inside the WAL. It holds the write lock meanwhile, so
 # not the 30 s of a write: a busy scrub is retried by the sweep a second later instead.
 SCRUB_BUSY_TIMEOUT_MS = 1000
-# Batches that waited for the writer are inserted together up to this many records: a longer transaction would
-# keep other processes' writers waiting longer.
-MAX_GROUP_RECORDS = 1000
 
 
 # PRAGMA user_version of a store in this version's shape (the official record model; 3: no digest columns). 0 is
@@ -85,18 +77,7 @@ OLD_STORE = ("{path} holds order records of an earlier version of this service, 
              "cannot read them. Move the file away (or set sqlite.path to a new file) and backfill again.")
 
 
-@dataclass
-class _Job:
-    """A batch waiting for the writer thread, and what became of it."""
-
-    records: list[Record]
-    now: AsOf
-    actor: bool
-    outcomes: list[InsertOutcome] | None = None
-    error: Exception | None = None
-
-
-class SqliteStore:
+class SqliteStore(GroupedWrites):
     """Writes go through one connection on one thread (SQLite has one writer); reads through another."""
 
     def __init__(self, path: str, busy_timeout_ms: int = 30000) -> None:
@@ -108,7 +89,7 @@ class SqliteStore:
         # Removed personal data may still sit in the WAL: after a sweep changed rows, and at start (a crash may have
         # come between a sweep and its scrub).
         self._scrub_pending = path != ":memory:"
-        self._queued: deque[_Job] = deque()  # appended on the event loop, taken on the writer thread (both atomic)
+        self._queued: deque[WriteJob] = deque()  # appended on the event loop, taken on the writer thread (both atomic)
         self._write_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-write")
         self._read_pool = self._write_pool if path == ":memory:" else ThreadPoolExecutor(
             1, thread_name_prefix="sqlite-read")
@@ -173,118 +154,6 @@ class SqliteStore:
         if conn is None:
             raise StoreUnavailable("sqlite store is not open")
         return conn
-
-    async def insert_batch(self, records: list[Record], now: AsOf) -> list[InsertOutcome]:
-        job = _Job(records, now, await self.actor_anonymization())
-        self._queued.append(job)
-        await self._run(self._write_pool, self._drain)  # done by this drain, or by an earlier one that took it along
-        if isinstance(job.error, sqlite3.OperationalError):
-            raise StoreUnavailable(f"sqlite: {job.error}") from job.error
-        if job.error is not None:
-            raise job.error
-        assert job.outcomes is not None
-        return job.outcomes
-
-    def _drain(self) -> None:
-        """On the writer thread: the batches queued by now, in one transaction. A commit writes each B-tree page it
-        changed to the WAL, and the search indexes put a record's keys on pages of their own: batches that waited
-        for the writer share those pages' writes instead of paying for them once each."""
-        jobs: list[_Job] = []
-        held = 0
-        while self._queued and held < MAX_GROUP_RECORDS:
-            jobs.append(self._queued.popleft())
-            held += len(jobs[-1].records)
-        if not jobs:
-            return
-        try:
-            self._insert_jobs(jobs)
-        except sqlite3.OperationalError as exc:  # the store, not a batch: every batch of the group fails alike
-            for job in jobs:
-                job.error = exc
-        except Exception as exc:
-            if len(jobs) == 1:
-                jobs[0].error = exc
-                return
-            for job in jobs:  # a batch was refused (a repeated id): each alone, so that only that one fails
-                try:
-                    self._insert_jobs([job])
-                except Exception as alone:
-                    job.error = alone
-
-    def _insert_jobs(self, jobs: list[_Job]) -> None:
-        conn = self._conn(self._writer)
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            if len(jobs) == 1:
-                outcomes = [self._insert_batch(conn, jobs[0].records, jobs[0].now, jobs[0].actor)]
-            else:
-                outcomes = self._insert_group(conn, jobs)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        for job, done in zip(jobs, outcomes, strict=True):
-            job.outcomes = done
-
-    def _insert_group(self, conn: sqlite3.Connection, jobs: list[_Job]) -> list[list[InsertOutcome]]:
-        """Inside the caller's transaction: the records of several batches in one statement per table, as if each
-        batch had been inserted in turn. Each call into sqlite3 costs the writer a wait for the GIL (see
-        _insert_batch): a group pays those waits once, not once per batch."""
-        records = [record for job in jobs for record in job.records]
-        docs, rows = insert_rows(records)
-        changes = conn.total_changes
-        conn.execute(insert_sql(len(records)), rows)
-        everything = conn.total_changes - changes == len(records)
-        if everything:
-            sqlite_search_tables.index_batch(conn, records)
-        outcomes, first = [], 0
-        for job in jobs:
-            mine = docs[first:first + len(job.records)]
-            first += len(mine)
-            outcomes.append([InsertOutcome("CREATED", doc) for doc in mine] if everything
-                            else self._settled(conn, job.records, mine, None, job.now, job.actor))
-        return outcomes
-
-    def _insert_batch(self, conn: sqlite3.Connection, records: list[Record], now: AsOf,
-                      actor: bool) -> list[InsertOutcome]:
-        """Inside the caller's transaction: one statement for the batch's records and one per search side table.
-        Every call into sqlite3 hands the GIL to the event loop thread, busy validating, and this thread then waits
-        up to a switch interval to get it back: so calls per batch, never per row."""
-        docs, rows = insert_rows(records)
-        changes = conn.total_changes
-        conn.execute(insert_sql(len(records)), rows)
-        return self._settled(conn, records, docs, conn.total_changes - changes, now, actor)
-
-    def _settled(self, conn: sqlite3.Connection, records: list[Record], docs: list[bytes], inserted_count: int | None,
-                 now: AsOf, actor: bool) -> list[InsertOutcome]:
-        """After the INSERT of `records` (`inserted_count` rows of them, or None: not known): their search keys, and
-        what became of each."""
-        inserted = records if inserted_count == len(records) else self._inserted(conn, records)
-        sqlite_search_tables.index_batch(conn, inserted)  # the search keys, in the same transaction
-        if len(inserted) == len(records):
-            return [InsertOutcome("CREATED", doc) for doc in docs]
-        # Some rows were skipped: their tenantOrderRecordId is stored. Find out which, and return those records.
-        tenant_ids = list({r["tenantOrderRecordId"] for r in records if "tenantOrderRecordId" in r})
-        stored = {tenant_id: (rid, as_of_now(doc, due, actor))
-                  for tenant_id, rid, doc, due in conn.execute(
-                      f"SELECT tenant_order_record_id, id, {DOC_AS_OF_NOW} "
-                      f"FROM order_records WHERE tenant_order_record_id IN ({','.join('?' * len(tenant_ids))})",
-                      (ms(moment(now)), *tenant_ids))}
-        outcomes = settle(records, docs, stored)
-        again = [i for i, outcome in enumerate(outcomes) if outcome is None]
-        if again:
-            for i, outcome in zip(again, self._insert_batch(conn, [records[i] for i in again], now, actor),
-                                  strict=True):
-                outcomes[i] = outcome
-        return [o for o in outcomes if o is not None]
-
-    @staticmethod
-    def _inserted(conn: sqlite3.Connection, records: list[Record]) -> list[Record]:
-        """Those of the batch's records the INSERT stored (the others' tenantOrderRecordId was known)."""
-        ids = [bytes.fromhex(r["id"]) for r in records]
-        found = {row[0] for row in conn.execute(
-            f"SELECT id FROM order_records WHERE id IN ({','.join('?' * len(ids))})", ids)}
-        return [r for r, rid in zip(records, ids, strict=True) if rid in found]
 
     async def get_json(self, record_id: str, now: AsOf) -> bytes | None:
         actor = await self.actor_anonymization()
