@@ -14,8 +14,8 @@ from app.domain.instants import format_instant
 from app.domain.limits import record_limit_errors
 from app.domain.objectids import IDS
 from app.domain.totals import TotalsError, price_breakdown
-from app.fastload import FastLoader
-from app.schemas import OrderRecordForCreation
+from app.schemas.fastload import FastLoader
+from app.schemas.records import OrderRecordForCreation
 from app.settings import GdprSettings, LimitsSettings, make_settings
 
 SYSTEM_FIELDS = ("id", "version", "created", "lastModified", "anonymized", "gdprCleanupDate", "deletionDate")

@@ -27,7 +27,8 @@ from app.domain.instants import utc_now
 from app.domain.limits import body_proves_caps, vouch_within_caps
 from app.domain.objectids import IDS
 from app.records import RecordBuilder
-from app.schemas import MAX_BATCH, MAX_PAGE_SIZE
+from app.schemas.query import MAX_PAGE_SIZE
+from app.schemas.records import MAX_BATCH
 from app.settings import ENV_PREFIX, Settings
 from app.store.base import Record, RecordFilter, Store
 from scripts.make_sample_data import generate_records

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from app.schemas import OrderRecordBulkOperations
+from app.schemas.records import OrderRecordBulkOperations
 from tests.factories import minimal_record
 
 MAX_BODY = 8 * 1024 * 1024

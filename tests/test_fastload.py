@@ -10,8 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 
-from app.fastload import FastLoader, Invalid, compile_schema
-from app.schemas import OffsetDateTime, OrderRecordForCreation, StrictBoolean, StrictInteger
+from app.schemas.fastload import FastLoader, Invalid, compile_schema
+from app.schemas.records import OrderRecordForCreation
+from app.schemas.types import OffsetDateTime, StrictBoolean, StrictInteger
 from tests.factories import full_record, minimal_record
 from tests.test_schemas import DATE_TIMES_ACCEPTED, DATE_TIMES_REFUSED
 

@@ -16,6 +16,7 @@ import schemathesis
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from hypothesis import HealthCheck, settings
+from marshmallow import Schema
 from marshmallow.validate import Validator
 from openapi_spec_validator import validate
 from schemathesis.checks import not_a_server_error
@@ -25,13 +26,15 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from app import schemas
 from app.api.auth import PERMISSIONS
 from app.domain.currencies import OFFICIAL_CURRENCIES
 from app.factory import create_app
 from app.openapi import examples as openapi_examples
 from app.openapi.document import FUNCTION_VALIDATORS, SPEC_PATH, STATIC_DIR, UI_PATH, build_spec, is_static
 from app.records import RecordBuilder
+from app.schemas import query as query_schemas
+from app.schemas import records as record_schemas
+from app.schemas.records import PAYMENT_STATUSES
 from app.settings import make_settings
 from app.store.sqlite import SqliteStore
 from tests.conftest import SECRET, bearer
@@ -118,7 +121,7 @@ async def test_fields_map_to_proper_types(doc: dict[str, Any]) -> None:
     assert s["OrderRecordLineItemReturnPolicy"]["properties"]["isReturnable"] == {"type": "boolean"}
     assert s["OrderRecordTax"]["properties"]["ratePercent"]["type"] == "number"
     assert s["OrderRecordLineItemForCreation"]["properties"]["quantity"]["type"] == "number"
-    assert s["OrderRecordPayment"]["properties"]["status"]["enum"] == list(schemas.PAYMENT_STATUSES)
+    assert s["OrderRecordPayment"]["properties"]["status"]["enum"] == list(PAYMENT_STATUSES)
     assert s["OrderRecordLineItemForCreation"]["properties"]["customAttributes"]["type"] == ["object", "null"]
     assert s["OrderRecordArticleAttributeItem"]["properties"]["keyLocalized"]["maxProperties"] == 100
     assert money["currency"]["enum"] == list(OFFICIAL_CURRENCIES)
@@ -131,10 +134,11 @@ async def test_fields_map_to_proper_types(doc: dict[str, Any]) -> None:
 
 
 def test_every_function_validator_of_the_schemas_is_documented() -> None:
-    found = {v for cls in vars(schemas).values() if isinstance(cls, type) and issubclass(cls, schemas.Schema)
-             for field in cls._declared_fields.values()
+    classes = [cls for module in (record_schemas, query_schemas) for cls in vars(module).values()
+               if isinstance(cls, type) and issubclass(cls, Schema)]
+    found = {v for cls in classes for field in cls._declared_fields.values()
              for v in (*field.validators, *getattr(getattr(field, "inner", None), "validators", ()))
-             if callable(v) and not isinstance(v, Validator) and getattr(v, "__module__", "") == "app.schemas"}
+             if callable(v) and not isinstance(v, Validator) and getattr(v, "__module__", "").startswith("app.schemas")}
     assert found and found <= set(FUNCTION_VALIDATORS)
 
 

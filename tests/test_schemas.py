@@ -12,10 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from marshmallow import ValidationError
 
-from app import schemas
 from app.domain.currencies import OFFICIAL_CURRENCIES
 from app.records import SYSTEM_FIELD_MESSAGE, RecordBuilder, RecordRejected, flatten_errors
-from app.schemas import OrderRecordBulkOperations, OrderRecordForCreation, OrderRecordsQuery
+from app.schemas import types as schema_types
+from app.schemas.query import OrderRecordsQuery
+from app.schemas.records import OrderRecordBulkOperations, OrderRecordForCreation
+from app.schemas.types import ISO_DATE_TIME_FORMATS, _rewritten
 from app.settings import GdprSettings, make_settings
 from tests.conftest import NOW
 from tests.factories import full_record, minimal_record, money, price, with_places
@@ -682,11 +684,11 @@ def test_date_time_that_is_not_iso_8601_with_an_offset_is_refused(given: Any, me
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.from_regex(schemas.RFC3339, fullmatch=True))
+@given(st.from_regex(schema_types.RFC3339, fullmatch=True))
 def test_values_taken_as_they_are_are_what_the_rewriting_would_give(value: str) -> None:
-    match = schemas.ISO_DATE_TIME_FORMATS[0].fullmatch(value)
+    match = ISO_DATE_TIME_FORMATS[0].fullmatch(value)
     assert match is not None
-    assert schemas._rewritten(match) == value
+    assert _rewritten(match) == value
 
 
 def test_every_date_time_field_stores_the_rfc_3339_form() -> None:

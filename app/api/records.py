@@ -17,10 +17,12 @@ from app.api.pages import page_response
 from app.config.cache import CONFIGURATIONS
 from app.domain.digest import same_input
 from app.domain.objectids import IDS
-from app.fastload import FastLoader
 from app.keys import BUILDER, CLOCK, STORE
 from app.records import RecordRejected, client_input, schema_errors
-from app.schemas import OBJECT_ID, OrderRecordBulkOperations, OrderRecordsQuery
+from app.schemas.fastload import FastLoader
+from app.schemas.query import OrderRecordsQuery
+from app.schemas.records import OrderRecordBulkOperations
+from app.schemas.types import OBJECT_ID
 from app.store.base import InsertOutcome, RecordFilter
 
 JSON = "application/json"

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from marshmallow import RAISE, Schema, fields, pre_load, validate
 
 from app.domain.currencies import INT64_MAX
-from app.schemas import StrictBoolean, StrictInteger
+from app.schemas.types import StrictBoolean, StrictInteger
 
 # What a GET answers besides the fields a PUT sets: accepted and ignored, so a GET body can be edited and sent back.
 READ_ONLY = ("id", "created", "lastModified")

@@ -14,10 +14,10 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import fields
 
-from app import schemas
 from app.domain.currencies import OFFICIAL_CURRENCIES
 from app.openapi import schemas as docs
 from app.openapi.operations import BEARER, ERROR_RESPONSES, OPERATIONS, SECURED_RESPONSES
+from app.schemas.types import OffsetDateTime, StrictBoolean, StrictInteger, StrictNumber, _currency, _json_object
 
 OPENAPI_VERSION = "3.1.0"
 UI_PATH = "/api/docs"
@@ -27,8 +27,8 @@ STATIC_DIR = Path(__file__).resolve().parent / "static" / "swagger-ui"
 
 # Validators that are plain functions cannot be read by apispec: what each accepts, in JSON Schema terms.
 FUNCTION_VALIDATORS: dict[Any, dict[str, Any]] = {
-    schemas._currency: {"enum": list(OFFICIAL_CURRENCIES), "description": "ISO 4217 currency code."},
-    schemas._json_object: {},  # depth, 64-bit integers and key rules: nothing JSON Schema can say briefly
+    _currency: {"enum": list(OFFICIAL_CURRENCIES), "description": "ISO 4217 currency code."},
+    _json_object: {},  # depth, 64-bit integers and key rules: nothing JSON Schema can say briefly
 }
 
 UI_PAGE = """<!DOCTYPE html>
@@ -85,10 +85,10 @@ def make_spec() -> APISpec:
                              "ApiError: a JSON array of {summary, description}."},
         tags=[{"name": "Order Records (DOMS)"}, {"name": "operations"}, {"name": "docs"}],
     )
-    plugin.map_to_openapi_type(schemas.StrictInteger, "integer", "int64")
-    plugin.map_to_openapi_type(schemas.StrictNumber, "number", None)
-    plugin.map_to_openapi_type(schemas.StrictBoolean, "boolean", None)
-    plugin.map_to_openapi_type(schemas.OffsetDateTime, "string", "date-time")
+    plugin.map_to_openapi_type(StrictInteger, "integer", "int64")
+    plugin.map_to_openapi_type(StrictNumber, "number", None)
+    plugin.map_to_openapi_type(StrictBoolean, "boolean", None)
+    plugin.map_to_openapi_type(OffsetDateTime, "string", "date-time")
     plugin.converter.add_attribute_function(_function_validators)
     plugin.converter.add_attribute_function(_dict_sizes)
     spec.components.security_scheme(BEARER, {

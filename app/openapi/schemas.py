@@ -6,15 +6,17 @@ import copy
 
 from marshmallow import fields, validate
 
-from app import schemas
-from app.schemas import (
-    OffsetDateTime,
+from app.schemas.query import MAX_PAGE_SIZE, OrderRecordsQuery
+from app.schemas.records import (
+    MAX_BATCH,
+    MAX_LINE_ITEMS,
+    OrderRecordBulkOperations,
     OrderRecordForCreation,
+    OrderRecordLineItemForCreation,
     OrderRecordMonetaryValue,
-    Strict,
-    StrictBoolean,
-    StrictInteger,
+    OrderRecordPricingForCreation,
 )
+from app.schemas.types import OBJECT_ID, FullMatch, OffsetDateTime, Strict, StrictBoolean, StrictInteger
 
 RESULT_STATUSES = ("CREATED", "UNCHANGED", "FAILED")
 
@@ -54,11 +56,11 @@ class OrderRecordPricingTotal(Strict):
     priceBreakdown = fields.Nested(OrderRecordTotals, required=True)
 
 
-class OrderRecordPricing(schemas.OrderRecordPricingForCreation):
+class OrderRecordPricing(OrderRecordPricingForCreation):
     total = fields.Nested(OrderRecordPricingTotal, required=True, metadata={"description": "Set by the service."})
 
 
-class OrderRecordLineItem(schemas.OrderRecordLineItemForCreation):
+class OrderRecordLineItem(OrderRecordLineItemForCreation):
     id = fields.String(required=True, metadata={"description": "Unique identifier of the line item (set by the "
                                                                "service).", "example": "6650a1f2c3d4e5f6a7b8c9d1"})
 
@@ -66,7 +68,7 @@ class OrderRecordLineItem(schemas.OrderRecordLineItemForCreation):
 class OrderRecord(OrderRecordForCreation):
     """A stored order record: the fields as created plus the system fields."""
 
-    id = fields.String(required=True, validate=schemas.FullMatch(schemas.OBJECT_ID), metadata={
+    id = fields.String(required=True, validate=FullMatch(OBJECT_ID), metadata={
         "description": "Unique identifier of the order record (an ObjectId).", "example": "6650a1f2c3d4e5f6a7b8c9d0"})
     version = StrictInteger(required=True, validate=validate.Range(1, None), metadata={
         "description": "1 at creation, +1 on every change (e.g. anonymization)."})
@@ -77,16 +79,16 @@ class OrderRecord(OrderRecordForCreation):
     gdprCleanupDate = _instant("When the consumer data is (or was) anonymized.")
     deletionDate = _instant("When the record will be deleted.")
     lineItems = fields.List(fields.Nested(OrderRecordLineItem), required=True,
-                            validate=validate.Length(1, schemas.MAX_LINE_ITEMS))
+                            validate=validate.Length(1, MAX_LINE_ITEMS))
     pricing = fields.Nested(OrderRecordPricing, required=True)
 
 
-class OrderRecordBulkOperations(schemas.OrderRecordBulkOperations):
+class OrderRecordBulkOperations(OrderRecordBulkOperations):
     """The request body as documented: at runtime the items are validated one by one, so one bad record fails alone."""
 
     operations = fields.List(
         fields.Nested(OrderRecordForCreation), required=True,
-        validate=schemas.OrderRecordBulkOperations._declared_fields["operations"].validators)
+        validate=OrderRecordBulkOperations._declared_fields["operations"].validators)
 
 
 class OrderRecordBulkOperationError(Strict):
@@ -115,7 +117,7 @@ class OrderRecordBulkOperationsSummary(Strict):
 class OrderRecordBulkOperationsResponse(Strict):
     summary = fields.Nested(OrderRecordBulkOperationsSummary, required=True)
     details = fields.List(fields.Nested(OrderRecordBulkOperationResult), required=True,
-                          validate=validate.Length(max=schemas.MAX_BATCH),
+                          validate=validate.Length(max=MAX_BATCH),
                           metadata={"description": "One result per operation, in the same order."})
 
 
@@ -123,7 +125,7 @@ class OrderRecords(Strict):
     total = StrictInteger(required=True, validate=validate.Range(0, None), metadata={
         "description": "Total number of records matching the filters (not just this page).", "example": 42})
     orderRecords = fields.List(fields.Nested(OrderRecord), required=True,
-                               validate=validate.Length(max=schemas.MAX_PAGE_SIZE))
+                               validate=validate.Length(max=MAX_PAGE_SIZE))
 
 
 def _described(schema: type[Strict], name: str, description: str) -> fields.Field:
@@ -133,17 +135,17 @@ def _described(schema: type[Strict], name: str, description: str) -> fields.Fiel
     return documented
 
 
-class OrderRecordsQuery(schemas.OrderRecordsQuery):
-    size = _described(schemas.OrderRecordsQuery, "size", "Page size.")
-    startAfterId = _described(schemas.OrderRecordsQuery, "startAfterId",
+class OrderRecordsQuery(OrderRecordsQuery):
+    size = _described(OrderRecordsQuery, "size", "Page size.")
+    startAfterId = _described(OrderRecordsQuery, "startAfterId",
                               "The id of the last record of the previous page; this page starts after it.")
-    facilityRef = _described(schemas.OrderRecordsQuery, "facilityRef", "Only records of this facility.")
-    tenantOrderRecordId = _described(schemas.OrderRecordsQuery, "tenantOrderRecordId",
+    facilityRef = _described(OrderRecordsQuery, "facilityRef", "Only records of this facility.")
+    tenantOrderRecordId = _described(OrderRecordsQuery, "tenantOrderRecordId",
                                      "Only the record with this tenant-specific id.")
 
 
 class OrderRecordPath(Strict):
-    orderRecordId = fields.String(required=True, validate=schemas.FullMatch(schemas.OBJECT_ID), metadata={
+    orderRecordId = fields.String(required=True, validate=FullMatch(OBJECT_ID), metadata={
         "description": "The record's id (24 hex characters); any other value is simply not found (404)."})
 
 

@@ -14,7 +14,7 @@ from app.api.errors import Problem, validation_problem
 from app.api.records import json_response, read_json
 from app.keys import CLOCK, STORE
 from app.records import schema_errors
-from app.schemas import OBJECT_ID
+from app.schemas.types import OBJECT_ID
 from app.search import cursor
 from app.search.build import EPOCH, MAX_LEAVES, Builder, epoch_ms, nesting_errors
 from app.search.payload import OrderRecordSearchPayload

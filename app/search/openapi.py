@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import fields, validate
 
 from app.openapi import schemas as docs
-from app.schemas import Strict, StrictBoolean, StrictInteger
+from app.schemas.types import Strict, StrictBoolean, StrictInteger
 from app.search.payload import OrderRecordSearchPayload
 
 JSON = "application/json"

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from app.schemas import OffsetDateTime, Strict, StrictBoolean
+from app.schemas.types import OffsetDateTime, Strict, StrictBoolean
 
 MAX_PAGE = 250
 MAX_LIST = 25

@@ -10,7 +10,7 @@ from typing import Any, BinaryIO
 
 from tqdm import tqdm
 
-from app.schemas import MAX_BATCH
+from app.schemas.records import MAX_BATCH
 
 from .reader import Item
 

@@ -20,7 +20,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from marshmallow.utils import missing
 
-from app.schemas import StrictBoolean, StrictInteger, StrictNumber
+from app.schemas.types import StrictBoolean, StrictInteger, StrictNumber
 
 Loader = Callable[[Any], Any]
 EXACT_TYPES: dict[type, type] = {fields.String: str, fields.Email: str, StrictInteger: int, StrictBoolean: bool}
