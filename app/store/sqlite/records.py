@@ -68,8 +68,6 @@ WAL_CHECKPOINT_PAGES = 10000
 # How long the scrub's checkpoint waits for readers still inside the WAL. It holds the write lock meanwhile, so
 # not the 30 s of a write: a busy scrub is retried by the sweep a second later instead.
 SCRUB_BUSY_TIMEOUT_MS = 1000
-
-
 # PRAGMA user_version of a store in this version's shape (the official record model; 3: no digest columns). 0 is
 # a new, empty file.
 STORE_FORMAT = 3
