@@ -30,7 +30,6 @@ from scripts.bench_lib import (
     Server,
     TransferFloor,
     checked_pages,
-    first_page,
     http_ingest,
     http_reads,
     page_starts,
@@ -136,8 +135,9 @@ async def served(args: argparse.Namespace, server: Server, store_read: Store, bo
         progress("HTTP ingest")
         ingest_s, client_cpu, ids = await http_ingest(session, url, bodies, args.concurrency, headers)
         urls = page_urls(url, page_starts(ids))
-        run = ServedRun(ingest_s, client_cpu, server.cpu_seconds() - cpu, await first_page(session, url, headers))
-        lengths = await checked_pages(session, urls, ids, headers)  # untimed: the ids, in order
+        ingest_cpu = server.cpu_seconds() - cpu
+        lengths, first = await checked_pages(session, urls, ids, headers)  # untimed: the ids, in order
+        run = ServedRun(ingest_s, client_cpu, ingest_cpu, first)
         progress("paged reads: the service, the store alone and the bare transfer, pass by pass")
         async with TransferFloor(run.page_body, tmp) as floor:
             for _ in range(args.read_passes):

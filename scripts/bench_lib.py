@@ -181,13 +181,14 @@ async def _get(session: aiohttp.ClientSession, url: URL, headers: dict[str, str]
 
 
 async def checked_pages(session: aiohttp.ClientSession, urls: list[URL], ids: list[str],
-                        headers: dict[str, str]) -> list[int]:
-    """Untimed: every page read and checked to hold the ids in order; the length of each."""
+                        headers: dict[str, str]) -> tuple[list[int], bytes]:
+    """Untimed: every page read and checked to hold the ids in order; the length of each, and the first page's
+    body (what the transfer floor serves)."""
     pages = [await _get(session, url, headers) for url in urls]
     got = [r["id"] for p in pages for r in orjson.loads(p)["orderRecords"]]
     if got != sorted(ids):
         raise RuntimeError(f"paged reads returned {len(got)} records, expected {len(ids)} in id order")
-    return [len(p) for p in pages]
+    return [len(p) for p in pages], pages[0]
 
 
 async def http_reads(session: aiohttp.ClientSession, urls: list[URL], lengths: list[int],
@@ -204,14 +205,6 @@ async def http_reads(session: aiohttp.ClientSession, urls: list[URL], lengths: l
     if got != lengths:
         raise RuntimeError("a page read while timed differs in length from the same page read before")
     return elapsed, cpu
-
-
-async def first_page(session: aiohttp.ClientSession, url: str, headers: dict[str, str]) -> bytes:
-    async with session.get(url, params={"size": str(PAGE)}, headers=headers) as resp:
-        body = await resp.read()
-        if resp.status != 200:
-            raise RuntimeError(f"GET answered {resp.status}: {body[:300]!r}")
-        return body
 
 
 class TransferFloor:
