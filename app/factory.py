@@ -27,7 +27,7 @@ def make_store(settings: Settings) -> Store:
         return MongoStore.from_settings(settings.mongodb)
     from app.store.sqlite import SqliteStore
 
-    return SqliteStore(settings.sqlite.path)
+    return SqliteStore(settings.sqlite.path, read_ahead_pages=settings.sqlite.read_ahead_pages)
 
 
 async def store_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -40,6 +40,7 @@ class ServerSettings:
 @dataclass(frozen=True)
 class SqliteSettings:
     path: str
+    read_ahead_pages: int
 
 
 @dataclass(frozen=True)
@@ -234,6 +235,7 @@ def _validate(s: Settings) -> None:
     _check(isinstance(logging.getLevelName(s.server.log_level.upper()), int), "server.log_level",
            "must be a logging level such as INFO or DEBUG")
     _check(bool(s.sqlite.path), "sqlite.path", "must not be empty")
+    _check(0 <= s.sqlite.read_ahead_pages <= 64, "sqlite.read_ahead_pages", "must be between 0 and 64")
     _check(s.server.workers == 1 or s.sqlite.path != ":memory:" or s.uses_mongodb, "server.workers",
            "must be 1 with an in-memory SQLite store: each process would have a database of its own")
     _check(bool(s.mongodb.database), "mongodb.database", "must not be empty")

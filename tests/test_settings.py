@@ -36,6 +36,7 @@ def test_defaults_come_from_the_config_file() -> None:
     assert s.server.max_body_bytes == 8 * 1024 * 1024
     assert s.server.log_level == "INFO"
     assert s.sqlite.path == "data/orderrecords.sqlite3"
+    assert s.sqlite.read_ahead_pages == 4
     assert s.mongodb.uri == "" and s.mongodb.database == "orderrecords"
     assert (s.mongodb.server_selection_timeout_ms, s.mongodb.connect_timeout_ms, s.mongodb.socket_timeout_ms) == (
         5000, 5000, 20000)
@@ -158,6 +159,8 @@ def test_missing_or_broken_config_file_is_a_settings_error(tmp_path: Path) -> No
     ({"ORDER_RECORDS_SERVER_LOG_LEVEL": "LOUD"}, "server.log_level"),
     ({"ORDER_RECORDS_SERVER_LOG_LEVEL": ""}, "server.log_level"),
     ({"ORDER_RECORDS_SQLITE_PATH": ""}, "sqlite.path"),
+    ({"ORDER_RECORDS_SQLITE_READ_AHEAD_PAGES": "-1"}, "sqlite.read_ahead_pages"),
+    ({"ORDER_RECORDS_SQLITE_READ_AHEAD_PAGES": "65"}, "sqlite.read_ahead_pages"),
     ({"ORDER_RECORDS_MONGODB_DATABASE": ""}, "mongodb.database"),
     ({"ORDER_RECORDS_MONGODB_CONNECT_TIMEOUT_MS": "0"}, "mongodb.connect_timeout_ms"),
     ({"ORDER_RECORDS_GDPR_RETENTION_TIME": "ninety"}, "gdpr.retention_time"),

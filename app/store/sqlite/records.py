@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import sys
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,19 +30,13 @@ from app.store.base import (
 from app.store.sqlite import search as sqlite_search
 from app.store.sqlite import search_tables as sqlite_search_tables
 from app.store.sqlite.config import CONFIG_SCHEMA, SqliteConfigurations
-from app.store.sqlite.rows import (
-    DOC_AS_OF_NOW,
-    DUE_ANY,
-    as_of_now,
-    as_stored,
-    joined_within,
-    ms,
-    read_within,
-    where_clause,
-)
+from app.store.sqlite.pages import read_page
+from app.store.sqlite.read_ahead import NEXT_DUE, AheadPage, Page, PageKey, ReadAhead, Stamp, data_stamp
+from app.store.sqlite.rows import DOC_AS_OF_NOW, as_of_now, ms, where_clause
 from app.store.sqlite.writes import GroupedWrites, WriteJob
 
 T = TypeVar("T")
+log = logging.getLogger("app.store.sqlite")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS order_records (
@@ -78,12 +74,13 @@ OLD_STORE = ("{path} holds order records of an earlier version of this service, 
 class SqliteStore(GroupedWrites):
     """Writes go through one connection on one thread (SQLite has one writer); reads through another."""
 
-    def __init__(self, path: str, busy_timeout_ms: int = 30000) -> None:
+    def __init__(self, path: str, busy_timeout_ms: int = 30000, read_ahead_pages: int = 4) -> None:
         self.path = path
         self.busy_timeout_ms = busy_timeout_ms
         self._writer: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
-        self._counts: dict[tuple[Any, ...], tuple[tuple[int, int], int]] = {}
+        self._counts: dict[tuple[Any, ...], tuple[Stamp, int]] = {}
+        self._ahead = ReadAhead(read_ahead_pages)  # used on the reader thread only
         # Removed personal data may still sit in the WAL: after a sweep changed rows, and at start (a crash may have
         # come between a sweep and its scrub).
         self._scrub_pending = path != ":memory:"
@@ -140,6 +137,7 @@ class SqliteStore(GroupedWrites):
                 conn.close()
             self._reader = self._writer = None
 
+        await self._run(self._read_pool, self._ahead.clear)  # pages read ahead hold records: not kept past close
         await self._run(self._write_pool, disconnect)
         self._write_pool.shutdown(wait=False)
         self._read_pool.shutdown(wait=False)
@@ -167,40 +165,47 @@ class SqliteStore(GroupedWrites):
 
     async def list_part(self, filters: RecordFilter, start_after: str | None, size: int, now: AsOf,
                         max_bytes: int | None = None, *, with_total: bool = True) -> tuple[int | None, PagePart]:
-        where, args = where_clause(filters, start_after)
-        page_sql = f"SELECT doc FROM order_records{where} ORDER BY id LIMIT ?"
-        # The subquery's order is the order group_concat sees: a subquery with a LIMIT is never flattened into an
-        # aggregate, and SQLite runs it as a co-routine handing its rows over as it reads them.
-        joined_sql = f"SELECT CAST(group_concat(doc, ',') AS BLOB), count(*) FROM ({page_sql})"
-        page_as_of_now_sql = f"SELECT {DOC_AS_OF_NOW} FROM order_records{where} ORDER BY id LIMIT ?"
-        actor = await self.actor_anonymization()
-        nth_id_sql = f"SELECT id FROM order_records{where} ORDER BY id LIMIT 1 OFFSET ?"
-        budget = sys.maxsize if max_bytes is None else max_bytes
+        key = PageKey(filters, start_after, size, sys.maxsize if max_bytes is None else max_bytes,
+                      await self.actor_anonymization())
+        page = await self._run(self._read_pool, self._read_page, key, now, with_total)
+        return page.total, page.part
 
-        def read() -> tuple[int | None, PagePart]:
+    def _read_page(self, key: PageKey, now: AsOf, with_total: bool) -> Page:
+        conn = self._conn(self._reader)
+        stamp = data_stamp(conn)
+        conn.execute("BEGIN")  # one snapshot: the total and the page agree even while others write
+        try:
+            now_ms = ms(moment(now))  # inside the snapshot the page is read from
+            page = self._ahead.take(key, stamp, now_ms) if with_total else None
+            if page is None:
+                page = read_page(conn, key, now_ms)
+                page = replace(page, total=self._count(conn, key.filters)) if with_total else page
+        finally:
+            conn.execute("COMMIT")
+        # A client asking for the page after another is paging through: its next page is read now, while it takes
+        # this one in, so that it is ready when asked for.
+        if with_total and key.start_after is not None and page.next_start is not None and self._ahead.pages:
+            self._read_pool.submit(self._read_ahead, replace(key, start_after=page.next_start), now)
+        return page
+
+    def _read_ahead(self, key: PageKey, now: AsOf) -> None:
+        try:
             conn = self._conn(self._reader)
-            conn.execute("BEGIN")  # one snapshot: the total and the page agree even while others write
+            stamp = data_stamp(conn)
+            conn.execute("BEGIN")
             try:
-                now_ms = ms(moment(now))  # inside the snapshot the page is read from
-                # Usually the sweep has left nothing due (one look at its partial index): then SQLite joins the
-                # page itself, with no Python object per record, unless it holds more than the budget.
-                if conn.execute(DUE_ANY, (now_ms,)).fetchone() is None:
-                    part = joined_within(conn, joined_sql, (*args, size), budget)
-                    if part is not None:
-                        return (self._count(conn, filters) if with_total else None), part
-                    page = read_within(conn.execute(page_sql, (*args, size)), budget, as_stored)
-                else:
-                    page = read_within(conn.execute(page_as_of_now_sql, (now_ms, *args, size)), budget,
-                                        lambda doc, due: as_of_now(doc, due, actor))
-                resume = None
-                if len(page) < size and sum(map(len, page)) >= budget:  # read only as far as the budget goes
-                    resume = conn.execute(nth_id_sql, (*args, len(page) - 1)).fetchone()[0].hex()
-                part = PagePart(b",".join(page), len(page), resume)
-                return (self._count(conn, filters) if with_total else None), part
+                page = read_page(conn, key, ms(moment(now)))
+                due_ms = conn.execute(NEXT_DUE).fetchone()[0]
+                page = replace(page, total=self._count(conn, key.filters))
             finally:
                 conn.execute("COMMIT")
-
-        return await self._run(self._read_pool, read)
+        except (sqlite3.Error, StoreUnavailable):
+            return  # only a guess at what will be asked for: the request reads the page itself
+        except Exception as exc:  # nobody awaits this read: say so rather than lose it
+            log.warning("reading a page ahead failed: %s", type(exc).__name__)
+            return
+        if page.joined:  # a page the clock shaped (records due for cleanup) is left to be read when asked for
+            self._ahead.keep(key, AheadPage(page, stamp, due_ms))
 
     async def count(self, filters: RecordFilter) -> int:
         return await self._run(self._read_pool, lambda: self._count(self._conn(self._reader), filters))
@@ -208,10 +213,9 @@ class SqliteStore(GroupedWrites):
     def _count(self, conn: sqlite3.Connection, filters: RecordFilter) -> int:
         where, args = where_clause(filters)
         key = (where, *args)
-        # data_version moves when another connection (or process) commits, total_changes when this one writes:
-        # together they say exactly whether a cached count can still be true. A client paging through an
+        # The data stamp says exactly whether a cached count can still be true: a client paging through an
         # unchanging table then pays for one count, not one per page.
-        stamp = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
+        stamp = data_stamp(conn)
         cached = self._counts.get(key)
         if cached is not None and cached[0] == stamp:
             return cached[1]

@@ -1,11 +1,8 @@
-"""Rows in and out of the records table: a batch's INSERT and what became of its skipped rows, a page joined or
-read within a byte budget, the WHERE of a filter."""
+"""Rows in and out of the records table: a batch's INSERT and what became of its skipped rows, a record as served
+now, the WHERE of a filter."""
 
 from __future__ import annotations
 
-import sqlite3
-import sys
-from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -14,7 +11,7 @@ import orjson
 
 from app.domain.gdpr import cleaned_up
 from app.domain.instants import parse_instant
-from app.store.base import InsertOutcome, PagePart, Record, RecordFilter
+from app.store.base import InsertOutcome, Record, RecordFilter
 
 INSERT_COLUMNS = ("id", "facility_ref", "tenant_order_record_id", "anonymized", "gdpr_cleanup_ms", "deletion_ms",
                   "version", "doc")
@@ -66,39 +63,6 @@ DOC_AS_OF_NOW = "doc, anonymized = 0 AND gdpr_cleanup_ms <= ?"
 def as_of_now(doc: bytes, due: int, actor_anonymization: bool) -> bytes:
     """A row selected with DOC_AS_OF_NOW, as it is served."""
     return orjson.dumps(cleaned_up(orjson.loads(doc), actor_anonymization)) if due else doc
-DUE_ANY = "SELECT 1 FROM order_records WHERE anonymized = 0 AND gdpr_cleanup_ms <= ? LIMIT 1"
-
-
-def joined_within(conn: sqlite3.Connection, sql: str, args: tuple[Any, ...], budget: int) -> PagePart | None:
-    """The page as SQLite joins it, or None if it would hold more than `budget` bytes: SQLite's length limit,
-    lowered for this one statement, stops the join there, so a page of large records is never built whole."""
-    lowered = budget < sys.maxsize
-    prior = conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, budget) if lowered else 0
-    try:
-        records, count = conn.execute(sql, args).fetchone()
-    except sqlite3.DataError:  # "string or blob too big"
-        return None
-    finally:
-        if lowered:
-            conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, prior)
-    return PagePart(records or b"", count)
-
-
-def as_stored(doc: bytes) -> bytes:
-    return doc
-
-
-def read_within(rows: sqlite3.Cursor, budget: int, serve: Callable[..., bytes]) -> list[bytes]:
-    """The records of `rows`, each as `serve` makes it of its row, until they hold `budget` bytes (at least one)."""
-    page: list[bytes] = []
-    held = 0
-    for row in rows:
-        page.append(doc := serve(*row))
-        held += len(doc)
-        if held >= budget:
-            break
-    rows.close()
-    return page
 
 
 def ms(moment: datetime | str) -> int:
