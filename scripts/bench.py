@@ -55,6 +55,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--backend", choices=("sqlite", "mongodb"),
                         default="mongodb" if os.environ.get(MONGODB_URI) else "sqlite",
                         help=f"store to measure (default: mongodb if {MONGODB_URI} is set, else sqlite)")
+    parser.add_argument("--read-ahead-pages", type=int, default=make_settings().sqlite.read_ahead_pages, metavar="N",
+                        help="sqlite.read_ahead_pages of the stores and servers measured (default: the configured "
+                        "default; 0: pages are read only when asked for)")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
     parser.add_argument("--search", type=int, default=0, metavar="N", help="also the search section: first pages on "
                         "SQLite stores of N and 10 N records (scripts/bench_search.py; default 0: skipped)")
@@ -64,8 +67,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.backend == "mongodb" and not os.environ.get(MONGODB_URI):
         parser.error(f"--backend mongodb needs {MONGODB_URI}")
-    if args.rss_records < 0:
-        parser.error("--rss-records must not be negative")
+    if args.rss_records < 0 or args.read_ahead_pages < 0:
+        parser.error("--rss-records and --read-ahead-pages must not be negative")
     if min(args.records, args.concurrency, args.workers, args.read_passes) < 1:
         parser.error("--records, --concurrency, --workers and --read-passes must be at least 1")
     return args
@@ -78,19 +81,22 @@ def progress(message: str) -> None:
 class Backend:
     """Fresh, throwaway stores of one kind: SQLite files in a temp dir, or MongoDB databases dropped at the end."""
 
-    def __init__(self, kind: str, tmp: Path) -> None:
+    def __init__(self, kind: str, tmp: Path, read_ahead_pages: int) -> None:
         self.kind, self.tmp, self.tag = kind, tmp, f"bench_{secrets.token_hex(4)}"
+        self.read_ahead_pages = read_ahead_pages
 
     def settings(self, name: str) -> Settings:
         if self.kind == "mongodb":
             return make_settings({"mongodb.uri": os.environ[MONGODB_URI], "mongodb.database": f"{self.tag}_{name}"})
-        return make_settings({"sqlite.path": str(self.tmp / f"{name}.sqlite3")})
+        return make_settings({"sqlite.path": str(self.tmp / f"{name}.sqlite3"),
+                              "sqlite.read_ahead_pages": self.read_ahead_pages})
 
     def server_env(self, name: str) -> dict[str, str]:
         s = self.settings(name)
         if self.kind == "mongodb":
             return {MONGODB_URI: s.mongodb.uri, "ORDER_RECORDS_MONGODB_DATABASE": s.mongodb.database}
-        return {"ORDER_RECORDS_SQLITE_PATH": s.sqlite.path}
+        return {"ORDER_RECORDS_SQLITE_PATH": s.sqlite.path,
+                "ORDER_RECORDS_SQLITE_READ_AHEAD_PAGES": str(s.sqlite.read_ahead_pages)}
 
     async def use(self, name: str, fn: Callable[[Store], Awaitable[T]]) -> T:
         store = make_store(self.settings(name))
@@ -152,7 +158,7 @@ async def served(args: argparse.Namespace, server: Server, store_read: Store, bo
 
 
 async def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
-    backend, load_before = Backend(args.backend, tmp), os.getloadavg()[0]
+    backend, load_before = Backend(args.backend, tmp, args.read_ahead_pages), os.getloadavg()[0]
     progress(f"preparing {args.records} records ({args.backend})")
     bodies, built, figures = prepare(args.records, backend.settings("prepare"))
     n, starts = len(built), page_starts([r["id"] for r in built])
@@ -192,7 +198,9 @@ async def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     ingest_http, ingest_seq, ingest_conc = n / run.ingest_s, n / seq_s, n / conc_s
     figures.update(
         backend=args.backend, records=n, batch=BATCH, page=PAGE, concurrency=args.concurrency,
-        workers=args.workers, read_passes=args.read_passes, load_avg_1m=[load_before, os.getloadavg()[0]],
+        workers=args.workers, read_passes=args.read_passes,
+        read_ahead_pages=args.read_ahead_pages if args.backend == "sqlite" else 0,
+        load_avg_1m=[load_before, os.getloadavg()[0]],
         ingest_http_rps=ingest_http, ingest_store_rps=max(ingest_seq, ingest_conc),
         ingest_store_sequential_rps=ingest_seq, ingest_store_concurrent_rps=ingest_conc,
         ingest_store_mode="sequential" if ingest_seq >= ingest_conc else f"concurrency {args.concurrency}",
@@ -262,9 +270,9 @@ def report(f: dict[str, Any]) -> str:
         f"CPU µs per record, server (client): ingest {f['ingest_server_cpu_us']:.1f} ({f['ingest_client_cpu_us']:.1f}),"
         f" paged read {f['read_server_cpu_us']:.1f} ({f['read_client_cpu_us']:.1f})",
         f"paged reads, per page: store {f['read_store_page_ms']:.2f} ms; the first page's body alone "
-        f"({f['read_page_bytes'] / 1e6:.2f} MB) from a bare aiohttp server {f['read_transfer_ms']:.2f} ms; so one "
-        f"sequential client's read ratio is at most {f['read_ratio_ceiling']:.3f}; this run reached "
-        f"{f['read_ratio_of_ceiling']:.3f} of that",
+        f"({f['read_page_bytes'] / 1e6:.2f} MB) from a bare aiohttp server {f['read_transfer_ms']:.2f} ms; one "
+        f"after the other they allow a read ratio of {f['read_ratio_ceiling']:.3f}; this run reached "
+        f"{f['read_ratio_of_ceiling']:.3f} of that, reading ahead {f['read_ahead_pages']} page(s)",
         f"server peak RSS: {f['server_peak_rss_mib']:.1f} MiB over {f['server_processes']} process(es), "
         f"largest {f['server_peak_rss_max_process_mib']:.1f} MiB",
         *(bench_rss.report(f) if "rss_records" in f else []),

@@ -8,6 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from app.settings import make_settings
 from scripts import bench, bench_lib
 
 FIGURES = {
@@ -37,6 +38,7 @@ def test_bench_reports_every_figure(backend: str, workers: int, tmp_path: Path,
     assert {k: figures[k] for k in FIGURES if not figures[k] > 0} == {}
     assert figures["server_processes"] >= workers
     assert (figures["backend"], figures["records"], figures["workers"]) == (backend, 120, workers)
+    assert figures["read_ahead_pages"] == (make_settings().sqlite.read_ahead_pages if backend == "sqlite" else 0)
     assert figures["ingest_store_rps"] == max(figures["ingest_store_sequential_rps"],
                                               figures["ingest_store_concurrent_rps"])
     assert figures["read_ratio_ceiling"] < 1
@@ -57,16 +59,18 @@ def test_bench_reports_every_figure(backend: str, workers: int, tmp_path: Path,
     assert "ingest, records/s" in table and "paged reads, records/s" in table
     assert table.count("PASS") + table.count("FAIL") == 2
     assert f"≥ 0.9 × ceiling {figures['read_ratio_ceiling']:.3f}" in table
+    assert f"reading ahead {figures['read_ahead_pages']} page(s)" in table
 
 
 def test_bench_measures_peak_rss_of_a_backfill_and_a_full_read(tmp_path: Path,
                                                                capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "bench.json"
     assert bench.main(["--records", "60", "--concurrency", "2", "--read-passes", "1", "--backend", "sqlite",
-                       "--rss-records", "130", "--json", str(out)]) == 0
+                       "--rss-records", "130", "--read-ahead-pages", "0", "--json", str(out)]) == 0
 
     figures = orjson.loads(out.read_bytes())
     assert {k: figures[k] for k in RSS_FIGURES if not figures[k] > 0} == {}
+    assert figures["read_ahead_pages"] == 0
     assert (figures["rss_records"], figures["rss_limit_mib"]) == (130, 300)
     assert figures["rss_phase_peaks"] is True  # Linux: each phase's own peak
     for phase in ("backfill", "read"):
