@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 import sys
@@ -185,7 +186,8 @@ class SqliteStore(GroupedWrites):
         # A client asking for the page after another is paging through: its next page is read now, while it takes
         # this one in, so that it is ready when asked for.
         if with_total and key.start_after is not None and page.next_start is not None and self._ahead.pages:
-            self._read_pool.submit(self._read_ahead, replace(key, start_after=page.next_start), now)
+            with contextlib.suppress(RuntimeError):  # the store is closing: the page read is still the answer
+                self._read_pool.submit(self._read_ahead, replace(key, start_after=page.next_start), now)
         return page
 
     def _read_ahead(self, key: PageKey, now: AsOf) -> None:
