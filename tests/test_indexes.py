@@ -59,6 +59,7 @@ async def test_mongodb_has_the_paging_indexes(store_kind: str, opened: Store) ->
 
 def test_mongodb_tenant_queries_repeat_the_partial_filter() -> None:
     """MongoDB uses a partial index only when the query implies its filter expression."""
-    from app.store.mongo.records import _query
+    from app.store.mongo.documents import filter_query
 
-    assert _query(RecordFilter(tenant_order_record_id="t")) == {"tenantOrderRecordId": {"$eq": "t", "$type": "string"}}
+    assert filter_query(RecordFilter(tenant_order_record_id="t")) == {
+        "tenantOrderRecordId": {"$eq": "t", "$type": "string"}}

@@ -136,7 +136,8 @@ async def test_sqlite_a_skipped_record_gets_no_side_rows(sqlite_store: SqliteSto
 async def test_mongodb_documents_stored_before_search_get_their_date() -> None:
     from mongomock_motor import AsyncMongoMockClient
 
-    from app.store.mongo.records import MongoStore, to_document
+    from app.store.mongo.documents import to_document
+    from app.store.mongo.records import MongoStore
 
     client = AsyncMongoMockClient()
     record = stored_record(3)

@@ -9,14 +9,12 @@ import sys
 from datetime import datetime
 from typing import Any
 
-import bson
 import orjson
 from bson import ObjectId
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from app.domain.gdpr import cleaned_up, is_due
-from app.domain.instants import format_instant, parse_instant
+from app.domain.gdpr import cleaned_up
 from app.search.query import Found, SearchQuery, Window, descending_travel
 from app.settings import MongoSettings
 from app.store.base import (
@@ -32,22 +30,17 @@ from app.store.base import (
 )
 from app.store.mongo import search as mongo_search
 from app.store.mongo.config import MongoConfigurations
+from app.store.mongo.documents import as_of, filter_query, tenant_query, to_document, to_record, too_large
 from app.store.mongo.errors import translated
 
 log = logging.getLogger("app.store.mongo")
 # At DEBUG, PyMongo logs every command and reply, documents and all: never, whatever the service's log level.
 logging.getLogger("pymongo.command").setLevel(logging.INFO)
-DATE_FIELDS = ("created", "lastModified", "gdprCleanupDate", "deletionDate")
 META_COLLECTION = "orderRecordsMeta"
 STORE_FORMAT = 3  # 3: no digests kept beside the record
 OLD_STORE = ("{name} holds order records of an earlier version of this service, in another shape; this version "
              "cannot read them. Use another database (mongodb.database) and backfill again.")
 DUPLICATE_KEY = 11000
-MAX_BSON_SIZE = 16 * 1024 * 1024  # MongoDB's document limit, the same on every version (maxBsonObjectSize)
-# BSON takes at most about 7 bytes for one byte of the JSON orjson writes (the worst: a long array of one-digit
-# numbers, 2 JSON bytes per element against 13 with its index as key), so a record whose JSON is within an eighth
-# of the limit fits, and only larger ones are encoded to find out.
-SURELY_FITS = MAX_BSON_SIZE // 8
 INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
     ([("facilityRef", ASCENDING), ("_id", ASCENDING)], {"name": "facilityRef_id"}),
     ([("tenantOrderRecordId", ASCENDING)], {"name": "tenantOrderRecordId_unique", "unique": True,
@@ -59,60 +52,10 @@ INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
 ]
 
 
-def to_document(record: Record) -> dict[str, Any]:
-    """API shape to stored shape: id becomes _id, the service's timestamps become BSON dates."""
-    doc = {k: v for k, v in record.items() if k != "id"}
-    doc["_id"] = ObjectId(record["id"])
-    for name in DATE_FIELDS:
-        doc[name] = parse_instant(record[name])
-    doc.update(mongo_search.hidden_fields(record))
-    return doc
-
-
-def to_record(doc: dict[str, Any]) -> Record:
-    record = {"id": str(doc["_id"])}
-    record.update((k, format_instant(v) if k in DATE_FIELDS else v) for k, v in doc.items()
-                  if k != "_id" and k not in mongo_search.HIDDEN_FIELDS)
-    return record
-
-
-def as_of(doc: dict[str, Any], now: datetime, actor_anonymization: bool) -> bytes:
-    """The stored record serialized; past its gdprCleanupDate and not swept yet, as the sweep will store it."""
-    record = to_record(doc)
-    return orjson.dumps(cleaned_up(record, actor_anonymization) if is_due(record, now) else record)
-
-
-def too_large(doc: dict[str, Any], body: bytes) -> str | None:
-    """Why MongoDB cannot take this document (its JSON is `body`), or None when it can."""
-    if len(body) <= SURELY_FITS:
-        return None
-    size = len(bson.encode(doc))
-    if size <= MAX_BSON_SIZE:
-        return None
-    return (f"The record is too large to store: {size:,} bytes in MongoDB's format (BSON), more than its limit "
-            f"of {MAX_BSON_SIZE:,}.")
-
-
 async def _closed(cursor: Any) -> None:
     result = cursor.close()
     if hasattr(result, "__await__"):  # PyMongo's async cursor; mongomock-motor's closes at once
         await result
-
-
-def _tenant(tenant_order_record_id: str) -> dict[str, Any]:
-    # Repeats the unique index's partial filter so the planner can prove the index covers the query.
-    return {"$eq": tenant_order_record_id, "$type": "string"}
-
-
-def _query(filters: RecordFilter, start_after: str | None = None) -> dict[str, Any]:
-    query: dict[str, Any] = {}
-    if filters.facility_ref is not None:
-        query["facilityRef"] = filters.facility_ref
-    if filters.tenant_order_record_id is not None:
-        query["tenantOrderRecordId"] = _tenant(filters.tenant_order_record_id)
-    if start_after is not None:
-        query["_id"] = {"$gt": ObjectId(start_after)}
-    return query
 
 
 class MongoStore:
@@ -213,7 +156,8 @@ class MongoStore:
         """A duplicate key: what is stored under this record's tenantOrderRecordId, or else under its id."""
         existing = None
         if (tenant_id := record.get("tenantOrderRecordId")) is not None:
-            existing = await self._call(self.collection.find_one({"tenantOrderRecordId": _tenant(tenant_id)}), "find")
+            existing = await self._call(self.collection.find_one({"tenantOrderRecordId": tenant_query(tenant_id)}),
+                                        "find")
         if existing is None:
             existing = await self._call(self.collection.find_one({"_id": doc["_id"]}), "find")
         if existing is None:  # stored and deleted in between: the caller may retry
@@ -235,7 +179,7 @@ class MongoStore:
         actor = await self.actor_anonymization()
 
         async def read() -> PagePart:
-            cursor = self.collection.find(_query(filters, start_after)).sort("_id", ASCENDING).limit(size)
+            cursor = self.collection.find(filter_query(filters, start_after)).sort("_id", ASCENDING).limit(size)
             page: list[bytes] = []
             held, resume = 0, None
             try:
@@ -258,7 +202,7 @@ class MongoStore:
 
     async def count(self, filters: RecordFilter) -> int:
         with translated("count"):
-            return int(await self.collection.count_documents(_query(filters)))
+            return int(await self.collection.count_documents(filter_query(filters)))
 
     async def search(self, query: SearchQuery, window: Window, now: datetime) -> Found:
         compiler = mongo_search.Compiler(query)
