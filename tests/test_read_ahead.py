@@ -78,6 +78,18 @@ async def test_pages_read_ahead_are_the_pages(stores: tuple[SqliteStore, SqliteS
     assert plain._ahead.served == 0 and len(plain._ahead) == 0
 
 
+async def test_clients_paging_at_once_each_get_their_pages_read_ahead(stores: tuple[SqliteStore, SqliteStore],
+                                                                       clock: FakeClock) -> None:
+    ahead, plain = stores
+    starts: dict[RecordFilter, str | None] = {RecordFilter(): None, RecordFilter(facility_ref="f-0"): None}
+    for _ in range(3):  # page by page, in turns
+        for filters, start in starts.items():
+            got = await ahead.list_part(filters, start, SIZE, clock, 1 << 20)
+            assert got == await plain.list_part(filters, start, SIZE, clock, 1 << 20)
+            starts[filters] = ids_of(got[1])[-1]
+    assert ahead._ahead.served == 2  # each client's third page
+
+
 async def test_a_first_page_reads_nothing_ahead(stores: tuple[SqliteStore, SqliteStore], clock: FakeClock) -> None:
     ahead, _ = stores
     await ahead.list_part(RecordFilter(), None, SIZE, clock, 1 << 20)
